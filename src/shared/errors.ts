@@ -1,0 +1,53 @@
+/**
+ * Coded errors. Every code is listed in docs/errors.md (a test keeps the two in sync).
+ * `exitCode` follows sysexits: 2 usage/config, 65 bad input data, 69 service unavailable,
+ * 70 internal, 75 temporary failure.
+ */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const ERROR_CATALOGUE = {
+  CONFIG_INVALID: { exitCode: 2, summary: 'A configuration value is missing, unknown or malformed.' },
+  USAGE: { exitCode: 2, summary: 'A command was called with wrong arguments.' },
+  SPEC_INVALID: { exitCode: 2, summary: 'A vendor spec file failed validation.' },
+  DATABASE_UNREACHABLE: { exitCode: 69, summary: 'The configured database did not answer.' },
+  REDIS_UNREACHABLE: { exitCode: 69, summary: 'The configured Redis did not answer.' },
+  SERVICE_UNAVAILABLE: { exitCode: 69, summary: 'An internal service or vendor endpoint is unavailable.' },
+  NESTED_UNIT_OF_WORK: { exitCode: 70, summary: 'A unit of work was opened inside another one (would deadlock on PGlite).' },
+  NOT_FOUND: { exitCode: 66, summary: 'A referenced entity (tenant, run, cycle, file) does not exist.' },
+  CONFLICT: { exitCode: 75, summary: 'The operation conflicts with concurrent work (another cycle, a newer lease).' },
+  INPUT_INVALID: { exitCode: 65, summary: 'Input data was rejected.' },
+  INTERNAL: { exitCode: 70, summary: 'An unexpected internal failure.' },
+} as const satisfies Record<string, { exitCode: number; summary: string }>;
+
+export class VendorflowError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VendorflowError';
+    this.code = code;
+    this.exitCode = ERROR_CATALOGUE[code].exitCode;
+  }
+}
+
+/** Control flow: the job must not be retried (bad input, refused by policy). */
+export class NonRetryableError extends VendorflowError {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** Control flow: try again after `delayMs` (rate limited, dependency briefly down). */
+export class RetryLaterError extends VendorflowError {
+  readonly delayMs: number;
+  constructor(delayMs: number, message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+    super(options?.code ?? 'SERVICE_UNAVAILABLE', message, options);
+    this.name = 'RetryLaterError';
+    this.delayMs = delayMs;
+  }
+}
+
+export function isVendorflowError(e: unknown): e is VendorflowError {
+  return e instanceof VendorflowError;
+}
