@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as core from './001-core.js';
+
+/** Migrations in order; names sort, and a name never changes once released. */
+export const migrations: Record<string, Migration> = {
+  '001-core': core,
+};

@@ -1,0 +1,82 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { VendorflowError } from '../../shared/errors.js';
+import { migrations } from './migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './port.js';
+import { createRepositories } from './repositories/index.js';
+import type { DB } from './schema.js';
+
+export type DatabaseTarget =
+  | { engine: 'postgres'; url: string; poolSize?: number }
+  | { engine: 'pglite'; dataDir: string | null }; // null: in memory
+
+const INT8 = 20;
+const insideUnitOfWork = new AsyncLocalStorage<true>();
+
+/** Describes a target for messages without leaking a password. */
+export function describeTarget(t: DatabaseTarget): string {
+  if (t.engine === 'pglite') return `PGlite at ${t.dataDir ?? 'memory'}`;
+  try {
+    const u = new URL(t.url);
+    return `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL (unparseable URL)';
+  }
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  const db = target.engine === 'postgres' ? await openPostgres(target) : await openPGlite(target.dataDir);
+  return {
+    engine: target.engine,
+    async unitOfWork(fn) {
+      if (insideUnitOfWork.getStore()) {
+        throw new VendorflowError('NESTED_UNIT_OF_WORK',
+          'a unit of work was opened inside another one; pass the repositories down instead');
+      }
+      return insideUnitOfWork.run(true, () =>
+        db.transaction().execute((trx) => fn(createRepositories(trx))));
+    },
+    async migrate() {
+      const { error, results } = await new Migrator({
+        db, provider: { getMigrations: async () => migrations },
+      }).migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+        throw new VendorflowError('INTERNAL', `migration ${failed} failed: ${(error as Error).message}`, { cause: error });
+      }
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function openPostgres(target: { url: string; poolSize?: number }): Promise<Kysely<DB>> {
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: target.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    types: { getTypeParser: (oid, format) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) } as never,
+  });
+  // An idle client losing its server (restart) must not crash the process; the next checkout reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`select 1`.execute(db);
+  } catch (e) {
+    await db.destroy().catch(() => {});
+    throw new VendorflowError('DATABASE_UNREACHABLE',
+      `cannot reach ${describeTarget({ engine: 'postgres', url: target.url })}: ${(e as Error).message}`, { cause: e });
+  }
+  return db;
+}
+
+async function openPGlite(dataDir: string | null): Promise<Kysely<DB>> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = new PGlite(dataDir ?? undefined, { parsers: { [INT8]: Number } });
+  return new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+}

@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../schema.js';
+import { createEmployeesRepository, type EmployeesRepository } from './employees.js';
+import { createTenantsRepository, type TenantsRepository } from './tenants.js';
+
+/**
+ * Every repository, bound to one transaction. One file per area; add yours here.
+ */
+export interface Repositories {
+  tenants: TenantsRepository;
+  employees: EmployeesRepository;
+}
+
+export function createRepositories(db: Kysely<DB>): Repositories {
+  return {
+    tenants: createTenantsRepository(db),
+    employees: createEmployeesRepository(db),
+  };
+}
