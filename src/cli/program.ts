@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { loadConfig } from '../config/load-config.js';
+import type { Config } from '../config/schema.js';
+import type { Platform } from '../main/platform.js';
+import { registerDemo } from './commands/demo.js';
+
+/** What commands get from the process entry: configuration and engines are wired in main/. */
+export interface CliContext {
+  loadConfig(configFile?: string): Config;
+  openPlatform(config: Config): Promise<Platform>;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+/** Options every command accepts. */
+export interface GlobalOptions { json?: boolean; config?: string }
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('vendorflow')
+    .description('Benefits integration: gather employee data, send vendor files, apply vendor responses.')
+    .option('--config <file>', 'configuration file (YAML); environment variables override it')
+    .option('--json', 'print a machine-readable summary instead of text')
+    .showHelpAfterError()
+    .exitOverride();
+  registerDemo(program, ctx);
+  return program;
+}
+
+export function defaultContext(openPlatform: CliContext['openPlatform']): CliContext {
+  return {
+    loadConfig: (file) => loadConfig({ env: process.env, file }),
+    openPlatform,
+    out: process.stdout,
+    err: process.stderr,
+  };
+}
+
+export { CommanderError };
