@@ -60,7 +60,10 @@ async function openPostgres(target: { url: string; poolSize?: number }): Promise
     connectionString: target.url,
     max: target.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
-    types: { getTypeParser: (oid, format) => (oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) } as never,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+    },
   });
   // An idle client losing its server (restart) must not crash the process; the next checkout reconnects.
   pool.on('error', () => {});
