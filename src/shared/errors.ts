@@ -17,6 +17,11 @@ export const ERROR_CATALOGUE = {
   CONFLICT: { exitCode: 75, summary: 'The operation conflicts with concurrent work (another cycle, a newer lease).' },
   INPUT_INVALID: { exitCode: 65, summary: 'Input data was rejected.' },
   INTERNAL: { exitCode: 70, summary: 'An unexpected internal failure.' },
+  HOST_KEY_REJECTED: { exitCode: 69, summary: 'A vendor server presented a host key that does not match the pinned fingerprint.' },
+  SFTP_AUTH_FAILED: { exitCode: 69, summary: 'A vendor SFTP server refused our credentials.' },
+  TRANSFER_FAILED: { exitCode: 75, summary: 'A file transfer to or from a vendor failed after its retries.' },
+  TRANSFER_VERIFY_FAILED: { exitCode: 75, summary: 'A transferred file did not match its expected size or checksum.' },
+  PGP_VERIFY_FAILED: { exitCode: 65, summary: 'A PGP-encrypted vendor file failed decryption or its integrity check.' },
 } as const satisfies Record<string, { exitCode: number; summary: string }>;
 
 export class VendorflowError extends Error {
