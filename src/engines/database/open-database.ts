@@ -65,8 +65,10 @@ async function openPostgres(target: { url: string; poolSize?: number }): Promise
         (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its server (restart) must not crash the process; the next checkout reconnects.
+  // A client losing its server (restart, failover) must not crash the process: idle ones are dropped
+  // by the pool, checked-out ones fail their query, and the next checkout reconnects.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);
