@@ -45,6 +45,38 @@ export const ConfigSchema = z.object({
     /** AES-256 key (base64, 32 bytes) for sensitive fields at rest; embedded mode generates one under `home`. */
     piiKey: SecretRef.optional(),
   }).strict().default({}),
+  /** Job dispatch (src/engines/queue): in-process without redis.url, BullMQ on Redis with it. */
+  queue: z.object({
+    /** Jobs one process runs at once. */
+    concurrency: int(1, 256).default(8),
+    /** Deliveries of one job before the queue gives up on it (the database row stays for the reconciler). */
+    attempts: int(1, 100).default(5),
+    backoffMs: int(1, 3_600_000).default(1000),
+    maxBackoffMs: int(1, 3_600_000).default(60_000),
+    /** BullMQ: a worker silent this long loses its job to another worker (tests use 1–2 s). */
+    lockDurationMs: int(500, 3_600_000).default(30_000),
+    stalledIntervalMs: int(500, 3_600_000).default(30_000),
+    maxStalledCount: int(0, 100).default(2),
+  }).strict().default({
+    concurrency: 8, attempts: 5, backoffMs: 1000, maxBackoffMs: 60_000,
+    lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2,
+  }),
+  /** Durable orchestration of runs and cycles (src/pipeline/run-cycle.ts, src/jobs). */
+  cycles: z.object({
+    /** A stage or batch lease; renewed while its job runs, taken over by another worker once expired. */
+    leaseMs: int(500, 3_600_000).default(30_000),
+    /** How often every worker re-enqueues pending or expired work and checks deadlines. */
+    reconcileIntervalMs: int(100, 600_000).default(5000),
+    /** How often awaiting cycles' inboxes are polled. */
+    pickupIntervalMs: int(100, 3_600_000).default(60_000),
+    /** Claims of one stage or batch before it is marked failed. */
+    maxAttempts: int(1, 100).default(5),
+    /** How long a vendor has to answer when its spec names no SLA. */
+    defaultResponseWindowMs: int(1000, 30 * 86_400_000).default(86_400_000),
+  }).strict().default({
+    leaseMs: 30_000, reconcileIntervalMs: 5000, pickupIntervalMs: 60_000, maxAttempts: 5,
+    defaultResponseWindowMs: 86_400_000,
+  }),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -58,4 +90,10 @@ export const ENV_KEYS: Record<string, string> = {
   REDIS_KEY_PREFIX: 'redis.keyPrefix',
   LOG_LEVEL: 'log.level',
   VENDORFLOW_PII_KEY: 'security.piiKey',
+  QUEUE_CONCURRENCY: 'queue.concurrency',
+  QUEUE_LOCK_DURATION_MS: 'queue.lockDurationMs',
+  QUEUE_STALLED_INTERVAL_MS: 'queue.stalledIntervalMs',
+  CYCLE_LEASE_MS: 'cycles.leaseMs',
+  CYCLE_RECONCILE_INTERVAL_MS: 'cycles.reconcileIntervalMs',
+  CYCLE_PICKUP_INTERVAL_MS: 'cycles.pickupIntervalMs',
 };

@@ -3,6 +3,8 @@ import type { Config } from '../config/schema.js';
 import { openDatabase, type DatabaseTarget } from '../engines/database/open-database.js';
 import type { Database } from '../engines/database/port.js';
 import { checkRedisReachable } from '../engines/redis-check.js';
+import { openQueue, type QueueTarget } from '../engines/queue/open-queue.js';
+import type { QueueEngine } from '../engines/queue/port.js';
 import { loadPiiCipher, type PiiCipher } from '../security/pii-cipher.js';
 
 /**
@@ -14,6 +16,8 @@ export interface Platform {
   home: string;
   db: Database;
   pii: PiiCipher;
+  /** Job dispatch: in-process, or BullMQ when redis.url is set. Processes that run jobs call `queue.work`. */
+  queue: QueueEngine;
   close(): Promise<void>;
 }
 
@@ -23,6 +27,14 @@ export function databaseTarget(config: Config): DatabaseTarget {
     : { engine: 'pglite', dataDir: join(resolve(config.home), 'pgdata') };
 }
 
+export function queueTarget(config: Config): QueueTarget {
+  const { concurrency, attempts, backoffMs, maxBackoffMs, lockDurationMs, stalledIntervalMs, maxStalledCount } = config.queue;
+  const common = { concurrency, attempts, backoffMs, maxBackoffMs };
+  return config.redis.url
+    ? { engine: 'bullmq', ...common, url: config.redis.url, prefix: config.redis.keyPrefix, lockDurationMs, stalledIntervalMs, maxStalledCount }
+    : { engine: 'in-process', ...common };
+}
+
 export async function openPlatform(config: Config): Promise<Platform> {
   const home = resolve(config.home);
   if (config.redis.url) await checkRedisReachable(config.redis.url);
@@ -30,9 +42,11 @@ export async function openPlatform(config: Config): Promise<Platform> {
   try {
     await db.migrate();
     const pii = loadPiiCipher({ home, keyRef: config.security.piiKey, persistent: !config.database.url });
+    const queue = openQueue(queueTarget(config));
     return {
-      config, home, db, pii,
+      config, home, db, pii, queue,
       async close() {
+        await queue.close();
         await db.close();
       },
     };
