@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../schema.js';
 import { createEmployeesRepository, type EmployeesRepository } from './employees.js';
 import { createTenantsRepository, type TenantsRepository } from './tenants.js';
+import { createTransfersRepository, type TransfersRepository } from './transfers.js';
 
 /**
  * Every repository, bound to one transaction. One file per area; add yours here.
@@ -9,11 +10,13 @@ import { createTenantsRepository, type TenantsRepository } from './tenants.js';
 export interface Repositories {
   tenants: TenantsRepository;
   employees: EmployeesRepository;
+  transfers: TransfersRepository;
 }
 
 export function createRepositories(db: Kysely<DB>): Repositories {
   return {
     tenants: createTenantsRepository(db),
     employees: createEmployeesRepository(db),
+    transfers: createTransfersRepository(db),
   };
 }

@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../schema.js';
+
+/** What delivery and pickup need of a `files` row. */
+export interface TransferFile {
+  tenantId: string;
+  fileId: string;
+  vendorId: string;
+  direction: 'in' | 'out';
+  kind: string;
+  name: string;
+  status: string;
+  size: number | null;
+  sha256: string | null;
+  remotePath: string | null;
+  /** Last contiguous acknowledged byte of an interrupted upload. */
+  resumeOffset: number;
+  answersFileId: string | null;
+  error: string | null;
+}
+
+export interface FileEvent {
+  kind: string;
+  bytes: number | null;
+  outcome: string | null;
+  error: string | null;
+  at: Date;
+}
+
+export interface NewInboundFile {
+  tenantId: string;
+  fileId: string;
+  vendorId: string;
+  kind: string;
+  name: string;
+  status: string;
+  size: number;
+  sha256: string;
+  remotePath: string;
+  answersFileId?: string | null;
+}
+
+export interface TransfersRepository {
+  get(tenantId: string, fileId: string): Promise<TransferFile | undefined>;
+  /** Updates the given columns of a file row (and `updated_at`). */
+  update(tenantId: string, fileId: string, patch: Partial<Pick<TransferFile, 'status' | 'resumeOffset' | 'remotePath' | 'error' | 'size' | 'sha256'>>): Promise<void>;
+  recordEvent(tenantId: string, fileId: string, event: Omit<FileEvent, 'at'>): Promise<void>;
+  events(tenantId: string, fileId: string): Promise<FileEvent[]>;
+  /**
+   * Inserts an inbound file unless one with the same vendor and content SHA-256 exists (the
+   * files_inbound_identity index); returns the row that holds that identity and whether it is new.
+   */
+  claimInbound(file: NewInboundFile): Promise<{ created: boolean; file: TransferFile }>;
+}
+
+type Row = DB['files'] extends infer T ? { [K in keyof T]: unknown } : never;
+
+function toFile(r: Row): TransferFile {
+  return {
+    tenantId: r.tenant_id as string, fileId: r.file_id as string, vendorId: r.vendor_id as string,
+    direction: r.direction as 'in' | 'out', kind: r.kind as string, name: r.name as string, status: r.status as string,
+    size: r.size === null ? null : Number(r.size), sha256: r.sha256 as string | null, remotePath: r.remote_path as string | null,
+    resumeOffset: Number(r.resume_offset), answersFileId: r.answers_file_id as string | null, error: r.error as string | null,
+  };
+}
+
+export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
+  const get = async (tenantId: string, fileId: string) => {
+    const row = await db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).where('file_id', '=', fileId).executeTakeFirst();
+    return row && toFile(row as Row);
+  };
+  return {
+    get,
+    async update(tenantId, fileId, patch) {
+      await db.updateTable('files').set({
+        ...(patch.status !== undefined ? { status: patch.status } : {}),
+        ...(patch.resumeOffset !== undefined ? { resume_offset: patch.resumeOffset } : {}),
+        ...(patch.remotePath !== undefined ? { remote_path: patch.remotePath } : {}),
+        ...(patch.error !== undefined ? { error: patch.error } : {}),
+        ...(patch.size !== undefined ? { size: patch.size } : {}),
+        ...(patch.sha256 !== undefined ? { sha256: patch.sha256 } : {}),
+        updated_at: new Date(),
+      }).where('tenant_id', '=', tenantId).where('file_id', '=', fileId).execute();
+    },
+    async recordEvent(tenantId, fileId, e) {
+      await db.insertInto('file_events').values({ tenant_id: tenantId, file_id: fileId, kind: e.kind, bytes: e.bytes, outcome: e.outcome, error: e.error }).execute();
+    },
+    async events(tenantId, fileId) {
+      const rows = await db.selectFrom('file_events').select(['kind', 'bytes', 'outcome', 'error', 'at'])
+        .where('tenant_id', '=', tenantId).where('file_id', '=', fileId).orderBy('event_id').limit(1000).execute();
+      return rows.map((r) => ({ kind: r.kind, bytes: r.bytes === null ? null : Number(r.bytes), outcome: r.outcome, error: r.error, at: r.at }));
+    },
+    async claimInbound(f) {
+      const inserted = await db.insertInto('files').values({
+        tenant_id: f.tenantId, file_id: f.fileId, vendor_id: f.vendorId, direction: 'in', kind: f.kind, name: f.name,
+        status: f.status, size: f.size, sha256: f.sha256, remote_path: f.remotePath, answers_file_id: f.answersFileId ?? null,
+      }).onConflict((oc) => oc.columns(['tenant_id', 'vendor_id', 'sha256']).where('direction', '=', 'in').doNothing())
+        .returning('file_id').executeTakeFirst();
+      if (inserted) return { created: true, file: (await get(f.tenantId, f.fileId))! };
+      const existing = await db.selectFrom('files').selectAll().where('tenant_id', '=', f.tenantId).where('vendor_id', '=', f.vendorId)
+        .where('direction', '=', 'in').where('sha256', '=', f.sha256).executeTakeFirstOrThrow();
+      return { created: false, file: toFile(existing as Row) };
+    },
+  };
+}
