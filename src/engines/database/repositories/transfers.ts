@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../schema.js';
+import type { Kysely, Updateable } from 'kysely';
+import type { DB, FilesTable } from '../schema.js';
 
 /** What delivery and pickup need of a `files` row. */
 export interface TransferFile {
@@ -72,15 +72,14 @@ export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
   return {
     get,
     async update(tenantId, fileId, patch) {
-      await db.updateTable('files').set({
-        ...(patch.status !== undefined ? { status: patch.status } : {}),
-        ...(patch.resumeOffset !== undefined ? { resume_offset: patch.resumeOffset } : {}),
-        ...(patch.remotePath !== undefined ? { remote_path: patch.remotePath } : {}),
-        ...(patch.error !== undefined ? { error: patch.error } : {}),
-        ...(patch.size !== undefined ? { size: patch.size } : {}),
-        ...(patch.sha256 !== undefined ? { sha256: patch.sha256 } : {}),
-        updated_at: new Date(),
-      }).where('tenant_id', '=', tenantId).where('file_id', '=', fileId).execute();
+      const set: Updateable<FilesTable> = { updated_at: new Date() };
+      if (patch.status !== undefined) set.status = patch.status;
+      if (patch.resumeOffset !== undefined) set.resume_offset = patch.resumeOffset;
+      if (patch.remotePath !== undefined) set.remote_path = patch.remotePath;
+      if (patch.error !== undefined) set.error = patch.error;
+      if (patch.size !== undefined) set.size = patch.size;
+      if (patch.sha256 !== undefined) set.sha256 = patch.sha256;
+      await db.updateTable('files').set(set).where('tenant_id', '=', tenantId).where('file_id', '=', fileId).execute();
     },
     async recordEvent(tenantId, fileId, e) {
       await db.insertInto('file_events').values({ tenant_id: tenantId, file_id: fileId, kind: e.kind, bytes: e.bytes, outcome: e.outcome, error: e.error }).execute();
