@@ -74,7 +74,8 @@ export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
     async update(tenantId, fileId, patch) {
       const set: Updateable<FilesTable> = { updated_at: new Date() };
       if (patch.status !== undefined) set.status = patch.status;
-      if (patch.resumeOffset !== undefined) set.resume_offset = patch.resumeOffset;
+      // Generated<Int8> nests two ColumnTypes, which Updateable does not unwrap.
+      if (patch.resumeOffset !== undefined) set.resume_offset = patch.resumeOffset as never;
       if (patch.remotePath !== undefined) set.remote_path = patch.remotePath;
       if (patch.error !== undefined) set.error = patch.error;
       if (patch.size !== undefined) set.size = patch.size;
