@@ -2,6 +2,8 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { openDatabase, type DatabaseTarget } from '../engines/database/open-database.js';
 import type { Database } from '../engines/database/port.js';
+import { openCache, type CacheEngine, type CacheTarget } from '../engines/cache/open-cache.js';
+import type { TwoLayerCache } from '../engines/cache/two-layer-cache.js';
 import { checkRedisReachable } from '../engines/redis-check.js';
 import { openQueue, type QueueTarget } from '../engines/queue/open-queue.js';
 import type { QueueEngine } from '../engines/queue/port.js';
@@ -18,6 +20,8 @@ export interface Platform {
   pii: PiiCipher;
   /** Job dispatch: in-process, or BullMQ when redis.url is set. Processes that run jobs call `queue.work`. */
   queue: QueueEngine;
+  /** Two-layer cache: in-process LRU over Redis when redis.url is set, else over an in-memory L2. */
+  cache: TwoLayerCache;
   close(): Promise<void>;
 }
 
@@ -35,6 +39,12 @@ export function queueTarget(config: Config): QueueTarget {
     : { engine: 'in-process', ...common };
 }
 
+export function cacheTarget(config: Config): CacheTarget {
+  return config.redis.url
+    ? { engine: 'redis', url: config.redis.url, namespace: `${config.redis.keyPrefix}:cache:` }
+    : { engine: 'memory' };
+}
+
 export async function openPlatform(config: Config): Promise<Platform> {
   const home = resolve(config.home);
   if (config.redis.url) await checkRedisReachable(config.redis.url);
@@ -43,10 +53,18 @@ export async function openPlatform(config: Config): Promise<Platform> {
     await db.migrate();
     const pii = loadPiiCipher({ home, keyRef: config.security.piiKey, persistent: !config.database.url });
     const queue = openQueue(queueTarget(config));
+    let cacheEngine: CacheEngine;
+    try {
+      cacheEngine = await openCache(cacheTarget(config));
+    } catch (e) {
+      await queue.close();
+      throw e;
+    }
     return {
-      config, home, db, pii, queue,
+      config, home, db, pii, queue, cache: cacheEngine.cache,
       async close() {
         await queue.close();
+        await cacheEngine.close();
         await db.close();
       },
     };
