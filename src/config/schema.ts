@@ -45,6 +45,13 @@ export const ConfigSchema = z.object({
     /** AES-256 key (base64, 32 bytes) for sensitive fields at rest; embedded mode generates one under `home`. */
     piiKey: SecretRef.optional(),
   }).strict().default({}),
+  /** The SSRF guard for vendor URLs (src/security/ssrf). */
+  ssrf: z.object({
+    /** A host name taking longer than this to resolve is blocked as DNS_UNRESOLVED. */
+    dnsTimeoutMs: int(100, 60_000).default(5000),
+    /** Test/offline facility: resolve only from this hosts-style file (`ADDRESS NAME...`), never DNS. */
+    resolverHosts: z.string().min(1).optional(),
+  }).strict().default({ dnsTimeoutMs: 5000 }),
   /** Job dispatch (src/engines/queue): in-process without redis.url, BullMQ on Redis with it. */
   queue: z.object({
     /** Jobs one process runs at once. */
@@ -90,6 +97,8 @@ export const ENV_KEYS: Record<string, string> = {
   REDIS_KEY_PREFIX: 'redis.keyPrefix',
   LOG_LEVEL: 'log.level',
   VENDORFLOW_PII_KEY: 'security.piiKey',
+  VENDORFLOW_DNS_TIMEOUT_MS: 'ssrf.dnsTimeoutMs',
+  VENDORFLOW_RESOLVER_HOSTS: 'ssrf.resolverHosts',
   QUEUE_CONCURRENCY: 'queue.concurrency',
   QUEUE_LOCK_DURATION_MS: 'queue.lockDurationMs',
   QUEUE_STALLED_INTERVAL_MS: 'queue.stalledIntervalMs',

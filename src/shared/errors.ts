@@ -16,6 +16,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { exitCode: 66, summary: 'A referenced entity (tenant, run, cycle, file) does not exist.' },
   CONFLICT: { exitCode: 75, summary: 'The operation conflicts with concurrent work (another cycle, a newer lease).' },
   INPUT_INVALID: { exitCode: 65, summary: 'Input data was rejected.' },
+  URL_BLOCKED: { exitCode: 65, summary: 'A URL was refused by the SSRF guard (the reason code says why).' },
   INTERNAL: { exitCode: 70, summary: 'An unexpected internal failure.' },
   HOST_KEY_REJECTED: { exitCode: 69, summary: 'A vendor server presented a host key that does not match the pinned fingerprint.' },
   SFTP_AUTH_FAILED: { exitCode: 69, summary: 'A vendor SFTP server refused our credentials.' },

@@ -1,0 +1,53 @@
+import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { parseAddress } from './classify-address.js';
+
+/**
+ * Resolves a host name to every address it has (A and AAAA). Rejects, or returns an empty list,
+ * when the name does not resolve; the guard applies its own timeout around the call.
+ */
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+/** The operating system's resolver (getaddrinfo through dns.lookup), every address of both families. */
+export function systemResolver(): Resolver {
+  return async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+}
+
+/**
+ * A resolver that answers only from a hosts-style file (`ADDRESS NAME...` per line, `#` comments; a
+ * name on several lines has several addresses) and never asks DNS. For tests and offline use:
+ * `VENDORFLOW_RESOLVER_HOSTS=FILE` points the CLI at one.
+ */
+export function hostsFileResolver(path: string): Resolver {
+  return mapResolver(parseHostsFile(readFileSync(path, 'utf8'), path));
+}
+
+/** A resolver answering from a fixed map (tests, benchmarks); unknown names do not resolve. */
+export function mapResolver(entries: ReadonlyMap<string, readonly string[]> | Record<string, readonly string[]>): Resolver {
+  const map = new Map<string, readonly string[]>(entries instanceof Map ? entries : Object.entries(entries));
+  return async (hostname) => {
+    const found = map.get(hostname.toLowerCase());
+    if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return [...found];
+  };
+}
+
+export function parseHostsFile(text: string, source = 'hosts file'): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return;
+    const [address, ...names] = line.split(/\s+/);
+    if (!parseAddress(address!) || names.length === 0) throw new Error(`${source}:${i + 1}: expected "ADDRESS NAME..."`);
+    for (const name of names) {
+      const key = name.toLowerCase().replace(/\.$/, '');
+      map.set(key, [...(map.get(key) ?? []), address!]);
+    }
+  });
+  return map;
+}
+
+/** The resolver the configuration asks for: the hosts file when `ssrf.resolverHosts` is set, else the system's. */
+export function configuredResolver(settings: { resolverHosts?: string | undefined }): Resolver {
+  return settings.resolverHosts ? hostsFileResolver(settings.resolverHosts) : systemResolver();
+}
