@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../schema.js';
 import { createEmployeesRepository, type EmployeesRepository } from './employees.js';
+import { createGatherRepository, type GatherRepository } from './gather.js';
 import { createTenantsRepository, type TenantsRepository } from './tenants.js';
 import { createTransfersRepository, type TransfersRepository } from './transfers.js';
 
@@ -10,6 +11,7 @@ import { createTransfersRepository, type TransfersRepository } from './transfers
 export interface Repositories {
   tenants: TenantsRepository;
   employees: EmployeesRepository;
+  gather: GatherRepository;
   transfers: TransfersRepository;
 }
 
@@ -17,6 +19,7 @@ export function createRepositories(db: Kysely<DB>): Repositories {
   return {
     tenants: createTenantsRepository(db),
     employees: createEmployeesRepository(db),
+    gather: createGatherRepository(db),
     transfers: createTransfersRepository(db),
   };
 }
