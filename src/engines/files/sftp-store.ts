@@ -31,7 +31,11 @@ export interface SftpStore extends FileStore {
 }
 
 const STATUS_NO_SUCH_FILE = 2;
-const WRITE_WINDOW = 64;
+/**
+ * Bytes of writes kept in flight. Enough to fill a loopback or LAN link; small enough that a cut
+ * wastes little beyond the last checkpoint (a resumed upload re-sends at most checkpoint + window).
+ */
+const WRITE_WINDOW_BYTES = 2 * 1024 * 1024;
 const READ_WINDOW = 16;
 
 /**
@@ -127,7 +131,7 @@ export async function openSftpStore(ep: SftpEndpoint): Promise<SftpStore> {
       return createWindowedWriter({
         start: offset,
         pieceSize: maxWrite,
-        maxInFlight: WRITE_WINDOW,
+        maxInFlight: Math.max(4, Math.floor(WRITE_WINDOW_BYTES / maxWrite)),
         issue: (piece, position) => call((cb) => sftp.write(handle, piece, 0, piece.length, position, cb)),
         closeHandle: () => (alive ? call((cb) => sftp.close(handle, cb)) : Promise.resolve()),
       });

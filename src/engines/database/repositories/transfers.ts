@@ -40,7 +40,21 @@ export interface NewInboundFile {
   answersFileId?: string | null;
 }
 
+export interface NewOutboundFile {
+  tenantId: string;
+  fileId: string;
+  vendorId: string;
+  cycleId?: string | null;
+  kind: string;
+  name: string;
+  size: number;
+  sha256: string;
+  rows?: number | null;
+}
+
 export interface TransfersRepository {
+  /** Registers a spooled outbound file, ready to deliver (status `generated`). */
+  insertOutbound(file: NewOutboundFile): Promise<void>;
   get(tenantId: string, fileId: string): Promise<TransferFile | undefined>;
   /** Updates the given columns of a file row (and `updated_at`). */
   update(tenantId: string, fileId: string, patch: Partial<Pick<TransferFile, 'status' | 'resumeOffset' | 'remotePath' | 'error' | 'size' | 'sha256'>>): Promise<void>;
@@ -71,6 +85,12 @@ export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
   };
   return {
     get,
+    async insertOutbound(f) {
+      await db.insertInto('files').values({
+        tenant_id: f.tenantId, file_id: f.fileId, vendor_id: f.vendorId, cycle_id: f.cycleId ?? null, direction: 'out',
+        kind: f.kind, name: f.name, status: 'generated', size: f.size, sha256: f.sha256, rows: f.rows ?? null,
+      }).execute();
+    },
     async update(tenantId, fileId, patch) {
       const set: Updateable<FilesTable> = { updated_at: new Date() };
       if (patch.status !== undefined) set.status = patch.status;
