@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import type { Platform } from '../main/platform.js';
+import { registerCheckUrl } from './commands/check-url.js';
 import { registerDemo } from './commands/demo.js';
 
 /** What commands get from the process entry: configuration and engines are wired in main/. */
@@ -23,6 +24,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program, ctx);
+  registerCheckUrl(program, ctx);
   return program;
 }
 

@@ -11,7 +11,7 @@ import { mapResolver, type Resolver } from './resolvers.js';
 import { safeFetch, UrlBlockedError } from './safe-fetch.js';
 import { allowAddressesForTesting, baselinePolicy, type UrlPolicy } from './url-policy.js';
 
-interface Seen { path: string; host: string | undefined; authorization: string | undefined; servername?: string | false }
+interface Seen { path: string; host: string | undefined; authorization: string | undefined; servername?: string | false | null }
 
 /** A loopback server whose routes are redirect scenarios; it records every request it answers. */
 function start(server: Server, handler: (req: IncomingMessage, res: ServerResponse) => void, seen: Seen[], host = '127.0.0.1') {
