@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Platform } from '../main/platform.js';
 import { registerCheckUrl } from './commands/check-url.js';
 import { registerDemo } from './commands/demo.js';
+import { registerSpec } from './commands/spec.js';
 
 /** What commands get from the process entry: configuration and engines are wired in main/. */
 export interface CliContext {
@@ -25,6 +26,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride();
   registerDemo(program, ctx);
   registerCheckUrl(program, ctx);
+  registerSpec(program, ctx);
   return program;
 }
 
