@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
-import { checkUrl, configuredResolver, type UrlCheck } from '../../security/ssrf/index.js';
-import { baselinePolicy, type UrlPolicy } from '../../security/ssrf/url-policy.js';
-import { urlPolicyFromSpecFile } from '../../security/ssrf/spec-url-policy.js';
+import {
+  baselinePolicy, checkUrl, configuredResolver, urlPolicyFromSpecFile, type UrlCheck, type UrlPolicy,
+} from '../../security/ssrf/index.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { globalOptions } from '../output.js';
 import type { CliContext } from '../program.js';

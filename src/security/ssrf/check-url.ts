@@ -1,4 +1,4 @@
-import { classifyAddress, parseAddress, type AddressBlock } from './classify-address.js';
+import { verdictFor } from './classify-address.js';
 import type { SsrfReason } from './reasons.js';
 import type { Resolver } from './resolvers.js';
 import { hostAllowed, testAddressAllowance, type UrlPolicy } from './url-policy.js';
@@ -53,13 +53,12 @@ export async function checkUrl(url: string, policy: UrlPolicy, deps: CheckUrlDep
   const host = parsed.hostname.toLowerCase().replace(/\.$/, '');
   if (host === '' || host.endsWith('.')) return blocked('INVALID_URL', 'empty host name or label');
   const allowance = testAddressAllowance(policy);
-  const literal = host.startsWith('[') ? parseAddress(host) : ipv4Literal(host);
+  const literal = host.startsWith('[') || isDottedQuad(host) ? verdictFor(host) : null;
   if (literal) {
-    const address = literal.toString();
-    const block = allowance?.has(address) ? null : classifyAddress(literal);
+    const block = allowance?.has(literal.address) ? null : literal.block;
     if (block) return blocked(block.reason, block.detail);
     if (!hostAllowed(policy, host)) return blocked('HOST_NOT_ALLOWLISTED', `${host} is not on the host allowlist`);
-    return { allowed: true, addresses: [address] };
+    return { allowed: true, addresses: [literal.address] };
   }
 
   if (METADATA_NAMES.has(host)) return blocked('METADATA', `${host} is a cloud instance-metadata host name`);
@@ -70,12 +69,11 @@ export async function checkUrl(url: string, policy: UrlPolicy, deps: CheckUrlDep
   if (typeof resolved === 'string') return blocked('DNS_UNRESOLVED', resolved);
   const addresses: string[] = [];
   for (const text of resolved) {
-    const ip = parseAddress(text);
-    if (!ip) return blocked('DNS_UNRESOLVED', `${host} resolved to "${text}", which is not an IP address`);
-    const address = ip.toString();
-    const block: AddressBlock | null = allowance?.has(address) ? null : classifyAddress(ip);
+    const verdict = verdictFor(text);
+    if (!verdict) return blocked('DNS_UNRESOLVED', `${host} resolved to "${text}", which is not an IP address`);
+    const block = allowance?.has(verdict.address) ? null : verdict.block;
     if (block) return blocked(block.reason, `${host} → ${block.detail}`);
-    if (!addresses.includes(address)) addresses.push(address);
+    if (!addresses.includes(verdict.address)) addresses.push(verdict.address);
   }
   return { allowed: true, addresses };
 }
@@ -88,8 +86,8 @@ function blocked(reason: SsrfReason, detail: string): UrlCheck {
  * WHATWG URL has already rewritten every IPv4 notation of a special-scheme host to a dotted quad,
  * so only a strict dotted quad is a literal here; anything else is a name to resolve.
  */
-function ipv4Literal(host: string) {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) ? parseAddress(host) : null;
+function isDottedQuad(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
 /** The addresses, or why there are none (a sentence). Never throws. */

@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 import type { SsrfReason } from './reasons.js';
 
 type IP = ipaddr.IPv4 | ipaddr.IPv6;
@@ -55,6 +56,29 @@ export function parseAddress(text: string): IP | null {
   } catch {
     return null;
   }
+}
+
+export interface AddressVerdict {
+  /** The address normalised (what a connection must use). */
+  address: string;
+  block: AddressBlock | null;
+}
+
+/**
+ * A vendor file names the same few hosts thousands of times; parsing and classifying an address
+ * is pure, so verdicts are remembered (by exact text) instead of recomputed for every row.
+ */
+const verdicts = new LRUCache<string, AddressVerdict | false>({ max: 10_000 });
+
+/** parseAddress + classifyAddress, memoised; null when `text` is not an IP address. */
+export function verdictFor(text: string): AddressVerdict | null {
+  let verdict = verdicts.get(text);
+  if (verdict === undefined) {
+    const ip = parseAddress(text);
+    verdict = ip ? { address: ip.toString(), block: classifyAddress(ip) } : false;
+    verdicts.set(text, verdict);
+  }
+  return verdict || null;
 }
 
 /** Null when the address is public and may be contacted; otherwise why not. */
