@@ -26,10 +26,6 @@ export interface RunsTable {
   tenant_id: string; run_id: string; status: string; gather_mode: Generated<string>;
   batches_total: Generated<number>; batches_done: Generated<number>; batches_failed: Generated<number>;
   summary: Json<Record<string, unknown>>; created_at: Timestamp; finished_at: Date | null;
-  // 008-cycles
-  stage: Generated<string>; kind: Generated<string>; options: Json<Record<string, unknown>>; attempts: Generated<number>;
-  lease_token: Generated<Int8>; lease_owner: string | null; lease_expires_at: Date | null; error: string | null;
-  updated_at: Timestamp;
 }
 export interface CyclesTable {
   tenant_id: string; cycle_id: string; run_id: string; vendor_id: string; kind: Generated<string>;
@@ -58,6 +54,9 @@ export interface FilesTable {
 export interface FileEventsTable {
   tenant_id: string; event_id: Generated<Int8>; file_id: string; kind: string; bytes: Int8 | null;
   outcome: string | null; error: string | null; at: Timestamp;
+}
+export interface InboxObservationsTable {
+  tenant_id: string; vendor_id: string; name: string; size: Int8; mtime_ms: Int8; first_seen_at: Timestamp; last_seen_at: Timestamp;
 }
 export interface FileMembersTable {
   tenant_id: string; file_id: string; employee_id: string; plan_code: string; record_id: Int8;
@@ -101,6 +100,7 @@ export interface DB {
   snapshots: SnapshotsTable;
   files: FilesTable;
   file_events: FileEventsTable;
+  inbox_observations: InboxObservationsTable;
   file_members: FileMembersTable;
   member_hashes: MemberHashesTable;
   ingest_checkpoints: IngestCheckpointsTable;

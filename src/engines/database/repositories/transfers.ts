@@ -65,6 +65,13 @@ export interface TransfersRepository {
    * files_inbound_identity index); returns the row that holds that identity and whether it is new.
    */
   claimInbound(file: NewInboundFile): Promise<{ created: boolean; file: TransferFile }>;
+  /**
+   * Records an inbox file's size and mtime for this poll; `stable` when the previous poll saw the
+   * same size and mtime, `new` on first sight, `changed` otherwise.
+   */
+  observe(tenantId: string, vendorId: string, entry: { name: string; size: number; mtimeMs: number }): Promise<'new' | 'changed' | 'stable'>;
+  /** Drops observations of names not in `present` (files gone from the inbox) or, with no list, of one name. */
+  forgetObservations(tenantId: string, vendorId: string, opts: { present: string[] } | { name: string }): Promise<void>;
 }
 
 type Row = DB['files'] extends infer T ? { [K in keyof T]: unknown } : never;
@@ -109,6 +116,28 @@ export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
       const rows = await db.selectFrom('file_events').select(['kind', 'bytes', 'outcome', 'error', 'at'])
         .where('tenant_id', '=', tenantId).where('file_id', '=', fileId).orderBy('event_id').limit(1000).execute();
       return rows.map((r) => ({ kind: r.kind, bytes: r.bytes === null ? null : Number(r.bytes), outcome: r.outcome, error: r.error, at: r.at }));
+    },
+    async observe(tenantId, vendorId, e) {
+      const before = await db.selectFrom('inbox_observations').select(['size', 'mtime_ms'])
+        .where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('name', '=', e.name).executeTakeFirst();
+      await db.insertInto('inbox_observations').values({ tenant_id: tenantId, vendor_id: vendorId, name: e.name, size: e.size, mtime_ms: e.mtimeMs })
+        .onConflict((oc) => oc.columns(['tenant_id', 'vendor_id', 'name']).doUpdateSet({ size: e.size, mtime_ms: e.mtimeMs, last_seen_at: new Date() }))
+        .execute();
+      if (!before) return 'new';
+      return Number(before.size) === e.size && Number(before.mtime_ms) === e.mtimeMs ? 'stable' : 'changed';
+    },
+    async forgetObservations(tenantId, vendorId, opts) {
+      if ('name' in opts) {
+        await db.deleteFrom('inbox_observations').where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('name', '=', opts.name).execute();
+        return;
+      }
+      const present = new Set(opts.present);
+      const rows = await db.selectFrom('inbox_observations').select('name').where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId)
+        .orderBy('name').limit(1000).execute();
+      const gone = rows.map((r) => r.name).filter((n) => !present.has(n));
+      if (gone.length > 0) {
+        await db.deleteFrom('inbox_observations').where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('name', 'in', gone).execute();
+      }
     },
     async claimInbound(f) {
       const inserted = await db.insertInto('files').values({
