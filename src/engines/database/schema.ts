@@ -26,6 +26,10 @@ export interface RunsTable {
   tenant_id: string; run_id: string; status: string; gather_mode: Generated<string>;
   batches_total: Generated<number>; batches_done: Generated<number>; batches_failed: Generated<number>;
   summary: Json<Record<string, unknown>>; created_at: Timestamp; finished_at: Date | null;
+  // 008-cycles
+  stage: Generated<string>; kind: Generated<string>; options: Json<Record<string, unknown>>; attempts: Generated<number>;
+  lease_token: Generated<Int8>; lease_owner: string | null; lease_expires_at: Date | null; error: string | null;
+  updated_at: Timestamp;
 }
 export interface CyclesTable {
   tenant_id: string; cycle_id: string; run_id: string; vendor_id: string; kind: Generated<string>;
