@@ -7,7 +7,7 @@ import type { TwoLayerCache } from '../engines/cache/two-layer-cache.js';
 import { checkRedisReachable } from '../engines/redis-check.js';
 import { openQueue, type QueueTarget } from '../engines/queue/open-queue.js';
 import type { QueueEngine } from '../engines/queue/port.js';
-import { loadPiiCipher, type PiiCipher } from '../security/pii-cipher.js';
+import { assertSealedWith, loadPiiCipher, type PiiCipher } from '../security/pii-cipher.js';
 
 /**
  * Everything a process role needs, with the engines chosen once from configuration. This (with the
@@ -24,6 +24,8 @@ export interface Platform {
   cache: TwoLayerCache;
   close(): Promise<void>;
 }
+
+const PII_FINGERPRINT = 'pii_key_fingerprint';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.database.url
@@ -51,7 +53,11 @@ export async function openPlatform(config: Config): Promise<Platform> {
   const db = await openDatabase(databaseTarget(config));
   try {
     await db.migrate();
-    const pii = loadPiiCipher({ home, keyRef: config.security.piiKey, persistent: !config.database.url });
+    const sealedWith = await db.unitOfWork((r) => r.platformSettings.get(PII_FINGERPRINT));
+    const pii = loadPiiCipher({ home, keyRef: config.security.piiKey, persistent: !config.database.url, sealedWith });
+    // Two processes starting at once with different keys: the first to record its key wins, the other stops.
+    const recorded = await db.unitOfWork((r) => r.platformSettings.setIfAbsent(PII_FINGERPRINT, pii.fingerprint));
+    assertSealedWith(pii, recorded);
     const queue = openQueue(queueTarget(config));
     let cacheEngine: CacheEngine;
     try {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSecret } from '../config/secrets.js';
@@ -10,6 +10,8 @@ import { VendorflowError } from '../shared/errors.js';
  * copied into another tenant's row does not decrypt.
  */
 export interface PiiCipher {
+  /** Identifies the key without revealing it (first 16 hex digits of SHA-256 over the key). */
+  readonly fingerprint: string;
   seal(tenantId: string, value: unknown): Uint8Array;
   open<T = unknown>(tenantId: string, sealed: Uint8Array): T;
 }
@@ -17,6 +19,7 @@ export interface PiiCipher {
 export function createPiiCipher(key: Buffer): PiiCipher {
   if (key.length !== 32) throw new VendorflowError('CONFIG_INVALID', 'config: security.piiKey must be 32 bytes (base64)');
   return {
+    fingerprint: createHash('sha256').update(key).digest('hex').slice(0, 16),
     seal(tenantId, value) {
       const iv = randomBytes(12);
       const c = createCipheriv('aes-256-gcm', key, iv);
@@ -36,18 +39,36 @@ export function createPiiCipher(key: Buffer): PiiCipher {
 
 /**
  * The key comes from its configured reference; without one, the embedded engine keeps a generated
- * key under `home` (mode 0600) and a distributed deployment must configure one explicitly.
+ * key under `home` (mode 0600) — generated only when no data has been sealed yet (`sealedWith` is
+ * the fingerprint recorded in the database, if any) — and a distributed deployment must configure one.
  */
-export function loadPiiCipher(opts: { home: string; keyRef?: string; persistent: boolean }): PiiCipher {
-  if (opts.keyRef) return createPiiCipher(Buffer.from(resolveSecret(opts.keyRef).trim(), 'base64'));
-  if (!opts.persistent) {
+export function loadPiiCipher(opts: { home: string; keyRef?: string; persistent: boolean; sealedWith?: string }): PiiCipher {
+  let cipher: PiiCipher;
+  if (opts.keyRef) {
+    cipher = createPiiCipher(Buffer.from(resolveSecret(opts.keyRef).trim(), 'base64'));
+  } else if (!opts.persistent) {
     throw new VendorflowError('CONFIG_INVALID',
       'config: security.piiKey (VENDORFLOW_PII_KEY) is required with DATABASE_URL, e.g. VENDORFLOW_PII_KEY=env:PII_KEY');
+  } else {
+    const path = join(opts.home, 'pii.key');
+    if (!existsSync(path)) {
+      if (opts.sealedWith) {
+        throw new VendorflowError('CONFIG_INVALID',
+          `config: ${path} is missing but the data was sealed with key ${opts.sealedWith}; restore that key file or set VENDORFLOW_PII_KEY`);
+      }
+      mkdirSync(opts.home, { recursive: true, mode: 0o700 });
+      writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600 });
+    }
+    cipher = createPiiCipher(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
   }
-  const path = join(opts.home, 'pii.key');
-  if (!existsSync(path)) {
-    mkdirSync(opts.home, { recursive: true });
-    writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600 });
+  if (opts.sealedWith) assertSealedWith(cipher, opts.sealedWith);
+  return cipher;
+}
+
+/** Refuses a key other than the one the stored data was sealed with: mixing keys loses data. */
+export function assertSealedWith(cipher: PiiCipher, sealedWith: string): void {
+  if (sealedWith !== cipher.fingerprint) {
+    throw new VendorflowError('CONFIG_INVALID',
+      `config: security.piiKey has fingerprint ${cipher.fingerprint} but the data was sealed with key ${sealedWith}; refusing to mix keys`);
   }
-  return createPiiCipher(Buffer.from(readFileSync(path, 'utf8').trim(), 'base64'));
 }

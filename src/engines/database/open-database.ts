@@ -6,6 +6,7 @@ import pg from 'pg';
 import { VendorflowError } from '../../shared/errors.js';
 import { migrations } from './migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { lockDataDir } from './pglite-lock.js';
 import type { Database } from './port.js';
 import { createRepositories } from './repositories/index.js';
 import type { DB } from './schema.js';
@@ -81,7 +82,11 @@ async function openPostgres(target: { url: string; poolSize?: number }): Promise
 }
 
 async function openPGlite(dataDir: string | null): Promise<Kysely<DB>> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  let unlock = () => {};
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    unlock = lockDataDir(dataDir);
+  }
   const pglite = new PGlite(dataDir ?? undefined, { parsers: { [INT8]: Number } });
-  return new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return new Kysely<DB>({ dialect: new PGliteDialect(pglite, unlock) });
 }

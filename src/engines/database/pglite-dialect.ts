@@ -17,9 +17,10 @@ import {
  * (queueing, not deadlock — the port forbids nested units of work, the one way to wait on oneself).
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pg: PGlite) {}
+  /** `onDestroy` runs after PGlite has closed (releases the data directory's lock). */
+  constructor(private readonly pg: PGlite, private readonly onDestroy: () => void = () => {}) {}
   createAdapter() { return new PostgresAdapter(); }
-  createDriver(): Driver { return new PGliteDriver(this.pg); }
+  createDriver(): Driver { return new PGliteDriver(this.pg, this.onDestroy); }
   createQueryCompiler() { return new PostgresQueryCompiler(); }
   createIntrospector(db: Kysely<any>) { return new PostgresIntrospector(db); }
 }
@@ -38,7 +39,7 @@ class FifoLock {
 class PGliteDriver implements Driver {
   private readonly lock = new FifoLock();
   private readonly releases = new WeakMap<DatabaseConnection, () => void>();
-  constructor(private readonly pg: PGlite) {}
+  constructor(private readonly pg: PGlite, private readonly onDestroy: () => void) {}
 
   async init(): Promise<void> {
     await this.pg.waitReady;
@@ -66,6 +67,7 @@ class PGliteDriver implements Driver {
   }
   async destroy(): Promise<void> {
     if (!this.pg.closed) await this.pg.close();
+    this.onDestroy();
   }
 }
 

@@ -72,6 +72,13 @@ export interface MemberHashesTable {
 export interface IngestCheckpointsTable {
   tenant_id: string; file_id: string; pass: Generated<number>; last_line: Generated<number>;
   status: Generated<string>; updated_at: Timestamp;
+  // 007-ingest
+  received: Generated<number>; rejected: Generated<number>; applied: Generated<number>; merged: Generated<number>;
+  skipped: Generated<number>; conflicted: Generated<number>; reason: string | null;
+}
+export interface IngestBaselinesTable {
+  tenant_id: string; file_id: string; record_id: Int8; employee_id: string; plan_code: string; line: number;
+  expected_version: number; before: Json<Record<string, unknown>>;
 }
 export interface RowErrorsTable {
   tenant_id: string; error_id: Generated<Int8>; file_id: string; line: number; col: string; code: string;
@@ -92,7 +99,10 @@ export interface AlertsTable {
   resolved_at: Date | null;
 }
 
+export interface PlatformSettingsTable { tenant_id: Generated<string>; name: string; value: string }
+
 export interface DB {
+  platform_settings: PlatformSettingsTable;
   tenants: TenantsTable;
   vendors: VendorsTable;
   tenant_vendors: TenantVendorsTable;
@@ -108,6 +118,7 @@ export interface DB {
   file_members: FileMembersTable;
   member_hashes: MemberHashesTable;
   ingest_checkpoints: IngestCheckpointsTable;
+  ingest_baselines: IngestBaselinesTable;
   row_errors: RowErrorsTable;
   conflicts: ConflictsTable;
   audit_log: AuditLogTable;

@@ -1,10 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../schema.js';
+import { createBenefitRecordsRepository, type BenefitRecordsRepository } from './benefit-records.js';
 import { createCyclesRepository, type CyclesRepository } from './cycles.js';
 import { createEmployeesRepository, type EmployeesRepository } from './employees.js';
+import { createIngestRepository, type IngestRepository } from './ingest.js';
 import { createGatherRepository, type GatherRepository } from './gather.js';
 import { createLeasesRepository, type LeasesRepository } from './leases.js';
 import { createRunsRepository, type RunsRepository } from './runs.js';
+import { createPlatformSettingsRepository, type PlatformSettingsRepository } from './platform-settings.js';
 import { createTenantsRepository, type TenantsRepository } from './tenants.js';
 import { createTransfersRepository, type TransfersRepository } from './transfers.js';
 
@@ -13,7 +16,10 @@ import { createTransfersRepository, type TransfersRepository } from './transfers
  */
 export interface Repositories {
   tenants: TenantsRepository;
+  platformSettings: PlatformSettingsRepository;
   employees: EmployeesRepository;
+  ingest: IngestRepository;
+  benefitRecords: BenefitRecordsRepository;
   gather: GatherRepository;
   runs: RunsRepository;
   cycles: CyclesRepository;
@@ -24,7 +30,10 @@ export interface Repositories {
 export function createRepositories(db: Kysely<DB>): Repositories {
   return {
     tenants: createTenantsRepository(db),
+    platformSettings: createPlatformSettingsRepository(db),
     employees: createEmployeesRepository(db),
+    ingest: createIngestRepository(db),
+    benefitRecords: createBenefitRecordsRepository(db),
     gather: createGatherRepository(db),
     runs: createRunsRepository(db),
     cycles: createCyclesRepository(db),
