@@ -85,6 +85,8 @@ export function verdictFor(text: string): AddressVerdict | null {
 export function classifyAddress(ip: IP): AddressBlock | null {
   const text = ip.toString();
   if (METADATA_ADDRESSES.has(text.replace(/%.*$/, ''))) return { reason: 'METADATA', detail: `${text} is a cloud instance-metadata address` };
+  // A zone id scopes an address to one interface: only link-scoped addresses have one legitimately.
+  if ((ip as ipaddr.IPv6).zoneId) return { reason: 'LINK_LOCAL', detail: `${text} carries a zone id (an interface-scoped address)` };
   return ip.kind() === 'ipv4' ? classifyV4(ip as ipaddr.IPv4) : classifyV6(ip as ipaddr.IPv6);
 }
 
@@ -119,7 +121,8 @@ function classifyV6(ip: ipaddr.IPv6): AddressBlock | null {
   if (direct) return { reason: direct, detail: `${text} is in the ${describe(range)} range` };
 
   // Addresses that carry an IPv4 address inside: the embedded one decides, whatever the notation.
-  if (range === 'ipv4Mapped' || range === 'rfc6145') return embedded(text, v4At(ip, 6), 'IPv4-mapped');
+  if (range === 'ipv4Mapped') return embedded(text, v4At(ip, 6), 'IPv4-mapped');
+  if (range === 'rfc6145') return embedded(text, v4At(ip, 6), 'IPv4-translated');
   if (range === 'rfc6052') {
     if (ip.match(LOCAL_NAT64)) return { reason: 'PRIVATE_ADDRESS', detail: `${text} is in the local-use NAT64 range (64:ff9b:1::/48)` };
     return embedded(text, v4At(ip, 6), 'NAT64');

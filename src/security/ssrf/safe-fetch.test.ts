@@ -150,6 +150,7 @@ describe('safeFetch', () => {
   it('refuses the first URL before any connection', async () => {
     const e = await blocked(safeFetch('http://10.0.0.1/plan.pdf', policy, deps));
     expect([e.reason, e.hopReason, e.hop]).toEqual(['PRIVATE_ADDRESS', 'PRIVATE_ADDRESS', 1]);
+    expect((await blocked(safeFetch('not a url', policy, deps))).reason).toBe('INVALID_URL');
     expect(seen).toEqual([]);
   });
 

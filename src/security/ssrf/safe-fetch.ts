@@ -63,8 +63,8 @@ export class UrlBlockedError extends NonRetryableError {
  */
 export async function safeFetch(url: string, policy: UrlPolicy, deps: CheckUrlDeps, options: SafeFetchOptions = {}): Promise<SafeResponse> {
   const maxRedirects = Math.min(options.maxRedirects ?? MAX_REDIRECTS, MAX_REDIRECTS);
-  const firstOrigin = new URL(url).origin;
   const hops: string[] = [];
+  let firstOrigin: string | undefined;
   const method = options.method ?? 'GET';
   let current = url;
   for (;;) {
@@ -75,6 +75,7 @@ export async function safeFetch(url: string, policy: UrlPolicy, deps: CheckUrlDe
     }
     hops.push(current);
     const target = new URL(current);
+    firstOrigin ??= target.origin;
     const agent = pinnedAgent(target.hostname, check.addresses!, options);
     let response: Dispatcher.ResponseData;
     try {
