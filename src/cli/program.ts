@@ -3,7 +3,10 @@ import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import type { Platform } from '../main/platform.js';
 import { registerCheckUrl } from './commands/check-url.js';
+import { registerCycle } from './commands/cycle.js';
 import { registerDemo } from './commands/demo.js';
+import { registerRun } from './commands/run.js';
+import { registerWorker } from './commands/worker.js';
 import { registerSpec } from './commands/spec.js';
 
 /** What commands get from the process entry: configuration and engines are wired in main/. */
@@ -25,6 +28,9 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program, ctx);
+  registerRun(program, ctx);
+  registerCycle(program, ctx);
+  registerWorker(program, ctx);
   registerCheckUrl(program, ctx);
   registerSpec(program, ctx);
   return program;

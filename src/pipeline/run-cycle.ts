@@ -7,7 +7,7 @@ import { retryDelay } from '../engines/queue/backoff.js';
 import { implement, type JobImplementation } from '../jobs/bind-handlers.js';
 import type { JobName } from '../jobs/catalogue.js';
 import { crashPoint } from '../shared/crash.js';
-import { VendorflowError } from '../shared/errors.js';
+import { NonRetryableError, VendorflowError } from '../shared/errors.js';
 import { fencedDatabase, keepLeaseAlive, LeaseLostError } from './fenced-database.js';
 import type { Counts, CycleStageInput, PipelineStages } from './stage-ports.js';
 
@@ -103,6 +103,11 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
       await work(lease, fencedDatabase(o.db, lease, o.leaseMs), alive.signal);
     } catch (e) {
       if (e instanceof LeaseLostError) throw e;
+      if (e instanceof NonRetryableError) {
+        await o.db.unitOfWork((r) => r.leases.fail(lease, describe(e))).catch(() => {});
+        if (kind === 'cycle') await finishRunOf(id).catch(() => {});
+        throw e;
+      }
       // Keep the lease through the backoff so the reconciler does not jump the queue's retry.
       const hold = retryDelay(e, claim.attempt, o.backoff) ?? 0;
       await o.db.unitOfWork(async (r) => {

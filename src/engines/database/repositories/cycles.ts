@@ -152,8 +152,9 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
       const status = r.stage === 'gather' ? 'pending' : r.stage === 'await' ? 'awaiting' : 'running';
       const u = await db.updateTable('cycles').set({ status, attempts: 0, error: null, lease_owner: null, lease_expires_at: null, updated_at: new Date() })
         .where('cycle_id', '=', cycleId).returningAll().executeTakeFirstOrThrow();
-      await db.updateTable('runs').set({ status: 'running', finished_at: null, updated_at: new Date() })
-        .where('run_id', '=', r.run_id).where('status', '=', 'failed').where('stage', '=', 'cycles').execute();
+      // A cycle cannot move while its run is failed: the run goes back to its own stage too.
+      await db.updateTable('runs').set({ status: 'running', attempts: 0, error: null, finished_at: null, lease_expires_at: null, updated_at: new Date() })
+        .where('run_id', '=', r.run_id).where('status', '=', 'failed').execute();
       return toCycle(u);
     },
     async cancel(cycleId) {

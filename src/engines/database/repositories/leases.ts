@@ -25,6 +25,8 @@ export interface LeasesRepository {
   fence(lease: Lease, leaseMs: number): Promise<boolean>;
   /** Gives the lease up (the work is finished or handed on) if it is still ours. */
   release(lease: Lease): Promise<boolean>;
+  /** Marks the leased work failed for good (a non-retryable error), if the lease is still ours. */
+  fail(lease: Lease, message: string): Promise<boolean>;
   /** Runs, batches and cycles whose next step is a job and which no live lease holds. */
   due(limit: number): Promise<DueWork[]>;
 }
@@ -81,6 +83,13 @@ export function createLeasesRepository(db: Kysely<DB>): LeasesRepository {
         where ${sql.ref(key)} = ${lease.id} and lease_token = ${lease.token}`.execute(db);
       return Number(res.numAffectedRows ?? 0) === 1;
     },
+    async fail(lease, message) {
+      const { table, key } = TABLES[lease.kind];
+      const mine = await sql`select 1 from ${sql.table(table)} where ${sql.ref(key)} = ${lease.id} and lease_token = ${lease.token} for update`.execute(db);
+      if (mine.rows.length === 0) return false;
+      await failWith(db, lease.kind, lease.id, message);
+      return true;
+    },
     async due(limit) {
       const runs = await sql<{ id: string; run_id: string; stage: string; attempts: number }>`
         select run_id as id, run_id, stage, attempts from runs
@@ -105,7 +114,10 @@ export function createLeasesRepository(db: Kysely<DB>): LeasesRepository {
 
 /** Out of attempts: a batch counts as failed on its run (fan-in still completes); a run or cycle fails. */
 async function failExhausted(db: Kysely<DB>, kind: LeaseKind, id: string, attempts: number): Promise<void> {
-  const error = `gave up after ${attempts - 1} attempts`;
+  await failWith(db, kind, id, `gave up after ${attempts - 1} attempts`);
+}
+
+async function failWith(db: Kysely<DB>, kind: LeaseKind, id: string, error: string): Promise<void> {
   if (kind === 'batch') {
     const b = await db.updateTable('batches').set({ status: 'failed', error, lease_owner: null, lease_expires_at: null })
       .where('batch_id', '=', id).where('status', '=', 'pending').returning('run_id').executeTakeFirst();
