@@ -76,6 +76,13 @@ describe('vendorflow check-url', () => {
       .toEqual(['allowed', 'allowed', 'SCHEME_NOT_ALLOWED', 'HOST_NOT_ALLOWLISTED', 'allowed']);
   });
 
+  it('takes a registered vendor id; a vendor without inbound.urls allowlists no host', () => {
+    const r = run(['check-url', '--vendor', 'acme-medical', 'https://example.com/card.png']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/acme-medical declares no inbound\.urls policy/);
+    expect(r.lines).toEqual([expect.stringMatching(/^blocked {2}https:\/\/example\.com\/card\.png {2}HOST_NOT_ALLOWLISTED: /)]);
+  });
+
   it('refuses a vendor policy that would widen the baseline, with its path in the spec', () => {
     const r = run(['check-url', '--vendor', wideningSpec, 'https://docs.acme.example/']);
     expect(r.code).toBe(2);

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
-  baselinePolicy, checkUrl, configuredResolver, urlPolicyFromSpecFile, type UrlCheck, type UrlPolicy,
+  baselinePolicy, checkUrl, configuredResolver, urlPolicyFromSpec, urlPolicyFromSpecFile, type UrlCheck, type UrlPolicy,
 } from '../../security/ssrf/index.js';
+import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../vendors/registry.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { globalOptions } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -18,7 +20,7 @@ export function registerCheckUrl(program: Command, ctx: CliContext): void {
   program.command('check-url')
     .description('Check URLs against the SSRF guard: the platform baseline, or a vendor spec\'s inbound.urls policy')
     .argument('<urls...>', 'URLs to check; "-" reads one URL per line from standard input')
-    .option('--vendor <spec>', 'vendor spec file (YAML) whose inbound.urls settings narrow the baseline')
+    .option('--vendor <vendor>', 'vendor id or spec file (YAML) whose inbound.urls settings narrow the baseline')
     .addHelpText('after', '\nExit status: 0 when every URL is allowed, 1 when any is blocked.\n'
       + 'VENDORFLOW_RESOLVER_HOSTS=FILE resolves names from a hosts-style file instead of DNS (tests, offline use).')
     .action(async (urls: string[], opts: { vendor?: string }, cmd: Command) => {
@@ -42,9 +44,12 @@ export function registerCheckUrl(program: Command, ctx: CliContext): void {
     });
 }
 
+/** `--vendor` names a spec file, or the id of a vendor in the registry (the shipped example vendors). */
 function choosePolicy(vendor: string | undefined, ctx: CliContext): UrlPolicy {
   if (vendor === undefined) return baselinePolicy();
-  const { policy, declared } = urlPolicyFromSpecFile(vendor);
+  const { policy, declared } = existsSync(vendor) || /\.ya?ml$/i.test(vendor)
+    ? urlPolicyFromSpecFile(vendor)
+    : urlPolicyFromSpec(loadVendorRegistry(EXAMPLE_VENDOR_FILES).get(vendor), `vendor ${vendor}`);
   if (!declared) ctx.err.write(`vendorflow: ${vendor} declares no inbound.urls policy: no host is allowlisted, every URL is blocked\n`);
   return policy;
 }
