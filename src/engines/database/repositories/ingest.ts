@@ -1,0 +1,333 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB, IngestCheckpointsTable } from '../schema.js';
+import { assertChunk } from './chunk.js';
+
+/**
+ * Ingest and apply of vendor response files: inbound file identity, pass-1 findings (row errors,
+ * baselines), the chunk checkpoint, the optimistic-locked apply with its audit rows, conflicts and
+ * the counts reconciliation checks. Every write is idempotent (unique keys, on conflict do nothing,
+ * compare-and-set), so a chunk done twice has the effect of once.
+ */
+export type Fields = Record<string, unknown>;
+
+export interface InboundFile {
+  fileId: string; tenantId: string; vendorId: string; name: string; status: string; sha256: string | null;
+  answersFileId: string | null; cycleId: string | null; error: string | null;
+}
+
+export interface Checkpoint {
+  fileId: string; pass: number; lastLine: number; status: string; reason: string | null;
+  received: number; rejected: number; applied: number; merged: number; skipped: number; conflicted: number;
+}
+
+export interface RecordKey { employeeId: string; planCode: string }
+export interface RecordState extends RecordKey { recordId: number; version: number; fields: Fields }
+
+export interface RowErrorRow { line: number; col: string; code: string; message: string; rawMasked: string | null }
+
+export interface BaselineRow extends RecordKey { recordId: number; line: number; expectedVersion: number; before: Fields }
+
+export interface ApplyRow { recordId: number; expectedVersion: number; values: Fields; line: number }
+
+export interface ConflictRow {
+  line: number; recordId: number; expectedVersion: number; actualVersion: number; before: Fields; theirs: Fields; ours: Fields;
+}
+
+export type CounterDelta = Partial<Pick<Checkpoint, 'applied' | 'merged' | 'skipped' | 'conflicted'>>;
+
+export interface IngestRepository {
+  /** The inbound file with this content for this vendor, created if new (identity: vendor + SHA-256). */
+  registerInboundFile(f: { tenantId: string; vendorId: string; name: string; sha256: string; size: number; answersFileId: string | null; cycleId: string | null }): Promise<{ file: InboundFile; created: boolean }>;
+  getFile(fileId: string): Promise<InboundFile | undefined>;
+  setFileStatus(fileId: string, status: string, error: string | null, rows?: number): Promise<void>;
+  setAnswersFile(fileId: string, answersFileId: string): Promise<void>;
+  /** The outbound file of this tenant × vendor with this sequence number, or with this id. */
+  findOutbound(tenantId: string, vendorId: string, by: { seq: number } | { fileId: string }): Promise<{ fileId: string; cycleId: string | null } | undefined>;
+
+  getCheckpoint(fileId: string): Promise<Checkpoint | undefined>;
+  /** Creates the checkpoint at pass 1 if absent. */
+  openCheckpoint(tenantId: string, fileId: string): Promise<Checkpoint>;
+  /** Pass 1's verdict, once: true if this call moved the checkpoint out of pass 1. */
+  closePass1(fileId: string, verdict: { status: 'applying' | 'quarantined'; received: number; rejected: number; reason: string | null }): Promise<boolean>;
+  /** Compare-and-set of pass 2's position: false when another worker already moved it. */
+  advanceCheckpoint(fileId: string, previousLine: number, nextLine: number): Promise<boolean>;
+  addCounters(fileId: string, delta: CounterDelta): Promise<void>;
+  finishCheckpoint(fileId: string): Promise<boolean>;
+
+  insertRowErrors(tenantId: string, fileId: string, rows: readonly RowErrorRow[]): Promise<void>;
+  rowErrorsBetween(fileId: string, fromLine: number, toLine: number, codes: readonly string[]): Promise<Array<{ line: number; col: string }>>;
+  /** Lines with at least one error whose code is not in `nonBlocking`. */
+  countRejectedLines(fileId: string, nonBlocking: readonly string[]): Promise<number>;
+  countRowErrors(fileId: string, code: string): Promise<number>;
+
+  existingEmployees(tenantId: string, employeeIds: readonly string[]): Promise<Set<string>>;
+  planCodes(tenantId: string, vendorId: string): Promise<Set<string>>;
+  /** Current benefit records for these keys (standalone ingest: expected = what is read now). */
+  recordsByKey(tenantId: string, vendorId: string, keys: readonly RecordKey[]): Promise<RecordState[]>;
+  /** What the outbound file sent for these keys: the version it reflected and the values sent. */
+  sentByKey(outboundFileId: string, keys: readonly RecordKey[]): Promise<Array<RecordKey & { recordId: number; version: number; sent: Fields }>>;
+  insertBaselines(tenantId: string, fileId: string, rows: readonly BaselineRow[]): Promise<void>;
+  /** Baselines claimed by these record ids: record id -> claiming line. */
+  baselineLines(fileId: string, recordIds: readonly number[]): Promise<Map<number, number>>;
+  baselinesBetween(fileId: string, fromLine: number, toLine: number): Promise<BaselineRow[]>;
+
+  /**
+   * One statement: UPDATE ... FROM unnest(...) WHERE version = expected, skipping rows whose values
+   * are already there, with the audit rows inserted from its RETURNING. Returns the ids updated.
+   */
+  applyChunk(a: { tenantId: string; fileId: string; actor: string; rows: readonly ApplyRow[] }): Promise<Map<number, number>>;
+  currentRecords(recordIds: readonly number[]): Promise<Map<number, { version: number; fields: Fields }>>;
+  insertConflicts(tenantId: string, fileId: string, rows: readonly ConflictRow[]): Promise<void>;
+
+  counts(fileId: string, answersFileId: string | null): Promise<{
+    auditRows: number; conflictRows: number; sent: number | null; matched: number | null; absent: number | null;
+  }>;
+  /** Outbound members no response row matched, keyset-paged by record id. */
+  absentMembers(fileId: string, answersFileId: string, afterRecordId: number, limit: number): Promise<Array<RecordKey & { recordId: number }>>;
+  /** Row errors of a file, keyset-paged by error id. */
+  rowErrorsPage(fileId: string, afterErrorId: number, limit: number): Promise<Array<RowErrorRow & { errorId: number }>>;
+  conflictsPage(fileId: string, afterConflictId: number, limit: number): Promise<Array<{ conflictId: number; line: number; recordId: number; expectedVersion: number; actualVersion: number }>>;
+}
+
+const toFile = (r: { file_id: string; tenant_id: string; vendor_id: string; name: string; status: string; sha256: string | null; answers_file_id: string | null; cycle_id: string | null; error: string | null }): InboundFile => ({
+  fileId: r.file_id, tenantId: r.tenant_id, vendorId: r.vendor_id, name: r.name, status: r.status, sha256: r.sha256,
+  answersFileId: r.answers_file_id, cycleId: r.cycle_id, error: r.error,
+});
+
+const toCheckpoint = (r: Selectable<IngestCheckpointsTable>): Checkpoint => ({
+  fileId: r.file_id, pass: r.pass, lastLine: r.last_line, status: r.status, reason: r.reason,
+  received: r.received, rejected: r.rejected, applied: r.applied, merged: r.merged, skipped: r.skipped, conflicted: r.conflicted,
+});
+
+const parseJson = (v: unknown): Fields => (typeof v === 'string' ? JSON.parse(v) : (v as Fields)) ?? {};
+
+export function createIngestRepository(db: Kysely<DB>): IngestRepository {
+  const keyArrays = (keys: readonly RecordKey[]) => [keys.map((k) => k.employeeId), keys.map((k) => k.planCode)];
+
+  return {
+    async registerInboundFile(f) {
+      const fileId = `in_${randomUUID()}`;
+      const inserted = await sql<{ file_id: string }>`
+        insert into files (tenant_id, file_id, vendor_id, cycle_id, direction, kind, name, status, size, sha256, answers_file_id)
+        values (${f.tenantId}, ${fileId}, ${f.vendorId}, ${f.cycleId}, 'in', 'response', ${f.name}, 'received', ${f.size}, ${f.sha256}, ${f.answersFileId})
+        on conflict (tenant_id, vendor_id, sha256) where direction = 'in' do nothing
+        returning file_id`.execute(db);
+      const row = await db.selectFrom('files').selectAll()
+        .where('tenant_id', '=', f.tenantId).where('vendor_id', '=', f.vendorId)
+        .where('sha256', '=', f.sha256).where('direction', '=', 'in').executeTakeFirstOrThrow();
+      return { file: toFile(row), created: inserted.rows.length === 1 };
+    },
+    async getFile(fileId) {
+      const row = await db.selectFrom('files').selectAll().where('file_id', '=', fileId).executeTakeFirst();
+      return row && toFile(row);
+    },
+    async setFileStatus(fileId, status, error, rows) {
+      await db.updateTable('files').set({ status, error, updated_at: new Date(), ...(rows !== undefined ? { rows } : {}) })
+        .where('file_id', '=', fileId).execute();
+    },
+    async setAnswersFile(fileId, answersFileId) {
+      await db.updateTable('files').set({ answers_file_id: answersFileId }).where('file_id', '=', fileId)
+        .where('answers_file_id', 'is', null).execute();
+    },
+    async findOutbound(tenantId, vendorId, by) {
+      let q = db.selectFrom('files').select(['file_id', 'cycle_id'])
+        .where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('direction', '=', 'out');
+      q = 'seq' in by ? q.where('seq', '=', by.seq) : q.where('file_id', '=', by.fileId);
+      const row = await q.orderBy('created_at', 'desc').executeTakeFirst();
+      return row && { fileId: row.file_id, cycleId: row.cycle_id };
+    },
+
+    async getCheckpoint(fileId) {
+      const row = await db.selectFrom('ingest_checkpoints').selectAll().where('file_id', '=', fileId).executeTakeFirst();
+      return row && toCheckpoint(row);
+    },
+    async openCheckpoint(tenantId, fileId) {
+      await db.insertInto('ingest_checkpoints').values({ tenant_id: tenantId, file_id: fileId, pass: 1, last_line: 0, status: 'reading' })
+        .onConflict((oc) => oc.column('file_id').doNothing()).execute();
+      return toCheckpoint(await db.selectFrom('ingest_checkpoints').selectAll().where('file_id', '=', fileId).executeTakeFirstOrThrow());
+    },
+    async closePass1(fileId, v) {
+      const res = await db.updateTable('ingest_checkpoints')
+        .set({ pass: 2, last_line: 0, status: v.status, received: v.received, rejected: v.rejected, reason: v.reason, updated_at: new Date() })
+        .where('file_id', '=', fileId).where('pass', '=', 1).executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+    async advanceCheckpoint(fileId, previousLine, nextLine) {
+      const res = await db.updateTable('ingest_checkpoints').set({ last_line: nextLine, updated_at: new Date() })
+        .where('file_id', '=', fileId).where('pass', '=', 2).where('status', '=', 'applying')
+        .where('last_line', '=', previousLine).executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+    async addCounters(fileId, d) {
+      await db.updateTable('ingest_checkpoints').set((eb) => ({
+        applied: eb('applied', '+', d.applied ?? 0), merged: eb('merged', '+', d.merged ?? 0),
+        skipped: eb('skipped', '+', d.skipped ?? 0), conflicted: eb('conflicted', '+', d.conflicted ?? 0),
+      })).where('file_id', '=', fileId).execute();
+    },
+    async finishCheckpoint(fileId) {
+      const res = await db.updateTable('ingest_checkpoints').set({ status: 'applied', updated_at: new Date() })
+        .where('file_id', '=', fileId).where('status', '=', 'applying').executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    },
+
+    async insertRowErrors(tenantId, fileId, rows) {
+      if (rows.length === 0) return;
+      assertChunk(rows, 'ingest.insertRowErrors');
+      await db.insertInto('row_errors').values(rows.map((r) => ({
+        tenant_id: tenantId, file_id: fileId, line: r.line, col: r.col, code: r.code, message: r.message, raw_masked: r.rawMasked,
+      }))).onConflict((oc) => oc.columns(['file_id', 'line', 'col', 'code']).doNothing()).execute();
+    },
+    async rowErrorsBetween(fileId, from, to, codes) {
+      if (codes.length === 0) return [];
+      return db.selectFrom('row_errors').select(['line', 'col']).where('file_id', '=', fileId)
+        .where('line', '>=', from).where('line', '<=', to).where('code', 'in', codes).execute();
+    },
+    async countRejectedLines(fileId, nonBlocking) {
+      let q = db.selectFrom('row_errors').select(sql<string>`count(distinct line)`.as('n')).where('file_id', '=', fileId);
+      if (nonBlocking.length) q = q.where('code', 'not in', nonBlocking);
+      return Number((await q.executeTakeFirstOrThrow()).n);
+    },
+
+    async countRowErrors(fileId, code) {
+      const row = await db.selectFrom('row_errors').select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('file_id', '=', fileId).where('code', '=', code).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async existingEmployees(tenantId, ids) {
+      if (ids.length === 0) return new Set();
+      assertChunk(ids, 'ingest.existingEmployees');
+      const rows = await db.selectFrom('employees').select('employee_id').where('tenant_id', '=', tenantId)
+        .where('employee_id', 'in', ids).execute();
+      return new Set(rows.map((r) => r.employee_id));
+    },
+    async planCodes(tenantId, vendorId) {
+      const rows = await db.selectFrom('benefit_records').select('plan_code').distinct()
+        .where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).execute();
+      return new Set(rows.map((r) => r.plan_code));
+    },
+    async recordsByKey(tenantId, vendorId, keys) {
+      if (keys.length === 0) return [];
+      assertChunk(keys, 'ingest.recordsByKey');
+      const [emps, plans] = keyArrays(keys);
+      const res = await sql<{ record_id: number; employee_id: string; plan_code: string; version: number; fields: unknown }>`
+        select b.record_id, b.employee_id, b.plan_code, b.version, b.fields
+        from unnest(${emps}::text[], ${plans}::text[]) as k(employee_id, plan_code)
+        join benefit_records b on b.tenant_id = ${tenantId} and b.vendor_id = ${vendorId}
+          and b.employee_id = k.employee_id and b.plan_code = k.plan_code`.execute(db);
+      return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, version: r.version, fields: parseJson(r.fields) }));
+    },
+    async sentByKey(outboundFileId, keys) {
+      if (keys.length === 0) return [];
+      assertChunk(keys, 'ingest.sentByKey');
+      const [emps, plans] = keyArrays(keys);
+      const res = await sql<{ record_id: number; employee_id: string; plan_code: string; record_version: number; sent: unknown }>`
+        select m.record_id, m.employee_id, m.plan_code, m.record_version, m.sent
+        from unnest(${emps}::text[], ${plans}::text[]) as k(employee_id, plan_code)
+        join file_members m on m.file_id = ${outboundFileId} and m.employee_id = k.employee_id and m.plan_code = k.plan_code`.execute(db);
+      return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, version: r.record_version, sent: parseJson(r.sent) }));
+    },
+    async insertBaselines(tenantId, fileId, rows) {
+      if (rows.length === 0) return;
+      assertChunk(rows, 'ingest.insertBaselines');
+      // A record already claimed by an earlier line (or by this same line on a re-run) keeps its claim.
+      await sql`
+        insert into ingest_baselines (tenant_id, file_id, record_id, employee_id, plan_code, line, expected_version, before)
+        select ${tenantId}, ${fileId}, r.record_id, r.employee_id, r.plan_code, r.line, r.expected_version, r.before
+        from unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.employeeId)}::text[], ${rows.map((r) => r.planCode)}::text[],
+                    ${rows.map((r) => r.line)}::int[], ${rows.map((r) => r.expectedVersion)}::int[], ${rows.map((r) => JSON.stringify(r.before))}::jsonb[])
+          as r(record_id, employee_id, plan_code, line, expected_version, before)
+        order by r.line
+        on conflict do nothing`.execute(db);
+    },
+    async baselineLines(fileId, recordIds) {
+      if (recordIds.length === 0) return new Map();
+      assertChunk(recordIds, 'ingest.baselineLines');
+      const rows = await db.selectFrom('ingest_baselines').select(['record_id', 'line']).where('file_id', '=', fileId)
+        .where('record_id', 'in', [...recordIds]).execute();
+      return new Map(rows.map((r) => [Number(r.record_id), r.line]));
+    },
+    async baselinesBetween(fileId, from, to) {
+      const rows = await db.selectFrom('ingest_baselines').selectAll().where('file_id', '=', fileId)
+        .where('line', '>=', from).where('line', '<=', to).orderBy('line').execute();
+      return rows.map((r) => ({
+        recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, line: r.line,
+        expectedVersion: r.expected_version, before: parseJson(r.before),
+      }));
+    },
+
+    async applyChunk({ tenantId, fileId, actor, rows }) {
+      if (rows.length === 0) return new Map();
+      assertChunk(rows, 'ingest.applyChunk');
+      const res = await sql<{ record_id: number; version: number }>`
+        with u as (
+          select * from unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.expectedVersion)}::int[],
+                               ${rows.map((r) => JSON.stringify(r.values))}::jsonb[], ${rows.map((r) => r.line)}::int[])
+            as u(record_id, expected, vals, line)
+        ), upd as (
+          update benefit_records b
+             set fields = b.fields || u.vals, version = b.version + 1, last_file_id = ${fileId}, last_line = u.line, updated_at = now()
+            from u, benefit_records old
+           where b.record_id = u.record_id and old.record_id = u.record_id and b.tenant_id = ${tenantId}
+             and b.version = u.expected and not (b.fields @> u.vals)
+          returning b.record_id, b.version, b.fields, old.fields as before, u.line
+        ), audit as (
+          insert into audit_log (tenant_id, actor, action, entity_type, entity_id, before, after, file_id, line)
+          select ${tenantId}, ${actor}, 'ingest.apply', 'benefit_record', upd.record_id::text,
+                 jsonb_build_object('version', upd.version - 1, 'fields', upd.before),
+                 jsonb_build_object('version', upd.version, 'fields', upd.fields), ${fileId}, upd.line
+            from upd
+        )
+        select record_id, version from upd`.execute(db);
+      return new Map(res.rows.map((r) => [Number(r.record_id), r.version]));
+    },
+    async currentRecords(recordIds) {
+      if (recordIds.length === 0) return new Map();
+      assertChunk(recordIds, 'ingest.currentRecords');
+      const rows = await db.selectFrom('benefit_records').select(['record_id', 'version', 'fields'])
+        .where(sql<boolean>`record_id = any(${[...recordIds]}::bigint[])`).execute();
+      return new Map(rows.map((r) => [Number(r.record_id), { version: r.version, fields: parseJson(r.fields) }]));
+    },
+    async insertConflicts(tenantId, fileId, rows) {
+      if (rows.length === 0) return;
+      assertChunk(rows, 'ingest.insertConflicts');
+      await db.insertInto('conflicts').values(rows.map((r) => ({
+        tenant_id: tenantId, file_id: fileId, line: r.line, record_id: r.recordId, expected_version: r.expectedVersion,
+        actual_version: r.actualVersion, before: JSON.stringify(r.before), theirs: JSON.stringify(r.theirs), ours: JSON.stringify(r.ours),
+      }))).onConflict((oc) => oc.columns(['file_id', 'line']).doNothing()).execute();
+    },
+
+    async counts(fileId, answersFileId) {
+      const one = async (q: ReturnType<typeof sql<{ n: string }>>) => Number((await q.execute(db)).rows[0]!.n);
+      const auditRows = await one(sql<{ n: string }>`select count(*) as n from audit_log where file_id = ${fileId} and action = 'ingest.apply'`);
+      const conflictRows = await one(sql<{ n: string }>`select count(*) as n from conflicts where file_id = ${fileId}`);
+      if (!answersFileId) return { auditRows, conflictRows, sent: null, matched: null, absent: null };
+      const sent = await one(sql<{ n: string }>`select count(*) as n from file_members where file_id = ${answersFileId}`);
+      const matched = await one(sql<{ n: string }>`
+        select count(*) as n from ingest_baselines b
+        where b.file_id = ${fileId} and exists (select 1 from file_members m where m.file_id = ${answersFileId} and m.record_id = b.record_id)`);
+      const absent = await one(sql<{ n: string }>`
+        select count(*) as n from file_members m
+        where m.file_id = ${answersFileId} and not exists (select 1 from ingest_baselines b where b.file_id = ${fileId} and b.record_id = m.record_id)`);
+      return { auditRows, conflictRows, sent, matched, absent };
+    },
+    async absentMembers(fileId, answersFileId, after, limit) {
+      const res = await sql<{ record_id: number; employee_id: string; plan_code: string }>`
+        select m.record_id, m.employee_id, m.plan_code from file_members m
+        where m.file_id = ${answersFileId} and m.record_id > ${after}
+          and not exists (select 1 from ingest_baselines b where b.file_id = ${fileId} and b.record_id = m.record_id)
+        order by m.record_id limit ${limit}`.execute(db);
+      return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code }));
+    },
+    async rowErrorsPage(fileId, after, limit) {
+      const rows = await db.selectFrom('row_errors').select(['error_id', 'line', 'col', 'code', 'message', 'raw_masked'])
+        .where('file_id', '=', fileId).where(sql<boolean>`error_id > ${after}`).orderBy('error_id').limit(limit).execute();
+      return rows.map((r) => ({ errorId: Number(r.error_id), line: r.line, col: r.col, code: r.code, message: r.message, rawMasked: r.raw_masked }));
+    },
+    async conflictsPage(fileId, after, limit) {
+      const rows = await db.selectFrom('conflicts').select(['conflict_id', 'line', 'record_id', 'expected_version', 'actual_version'])
+        .where('file_id', '=', fileId).where(sql<boolean>`conflict_id > ${after}`).orderBy('conflict_id').limit(limit).execute();
+      return rows.map((r) => ({ conflictId: Number(r.conflict_id), line: r.line, recordId: Number(r.record_id), expectedVersion: r.expected_version, actualVersion: r.actual_version }));
+    },
+  };
+}

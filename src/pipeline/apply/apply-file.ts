@@ -1,0 +1,140 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Repositories } from '../../engines/database/port.js';
+import type { ApplyRow, BaselineRow, ConflictRow, Fields } from '../../engines/database/repositories/ingest.js';
+import { crashPoint } from '../../shared/crash.js';
+import type { PassContext } from '../ingest/pass1.js';
+import { readResponse, type ResponseLayout } from '../ingest/read-response.js';
+import { createRowValidator, type SourceRecord, type ValidatedRow } from '../ingest/validate-row.js';
+
+export interface ApplyHooks {
+  /** Test hook: runs before each chunk's transaction (e.g. to commit a concurrent edit). */
+  beforeChunk?: (chunkIndex: number) => Promise<void>;
+}
+
+export interface ApplyOutcome { chunksApplied: number; chunksTakenByOthers: number }
+
+/** Another worker advanced the checkpoint first: this chunk's transaction rolls back, recording nothing. */
+class ChunkTaken extends Error {}
+
+/**
+ * Pass 2: re-reads the spooled file and applies it in chunks of `chunkSize` data records. Each chunk
+ * is one transaction: checkpoint compare-and-set (first, so a second worker on the same file waits on
+ * it and then finds it moved), the set-based optimistic update with its audit rows, conflicts, and the
+ * counters. Rows already behind the checkpoint are skipped, so a restart resumes after the last
+ * committed chunk and nothing is applied twice.
+ */
+export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
+  const start = await ctx.db.unitOfWork((r) => r.ingest.getCheckpoint(ctx.fileId));
+  if (!start || start.status !== 'applying') return { chunksApplied: 0, chunksTakenByOthers: 0 };
+  let position = start.lastLine;
+  let validate: ((r: SourceRecord) => ValidatedRow) | null = null;
+  const onLayout = (l: ResponseLayout) => { validate = createRowValidator(ctx.compiled, l.index, l.expectedFields); };
+  const outcome: ApplyOutcome = { chunksApplied: 0, chunksTakenByOthers: 0 };
+  let chunkIndex = 0;
+  let scanned = 0;
+  let chunk: SourceRecord[] = [];
+
+  const flush = async () => {
+    const records = chunk;
+    chunk = [];
+    const index = chunkIndex++;
+    const last = records[records.length - 1]!.line;
+    if (last <= position) return; // already applied (by us before a restart, or by another worker)
+    crashPoint('apply.before-chunk');
+    await hooks.beforeChunk?.(index);
+    const from = records[0]!.line;
+    try {
+      await ctx.db.unitOfWork(async (r) => {
+        if (!(await r.ingest.advanceCheckpoint(ctx.fileId, position, last))) throw new ChunkTaken();
+        await applyChunk(ctx, r, records.map(validate!), from, last);
+        crashPoint('apply.in-chunk');
+      });
+      position = last;
+      outcome.chunksApplied++;
+    } catch (e) {
+      if (!(e instanceof ChunkTaken)) throw e;
+      outcome.chunksTakenByOthers++;
+      const now = await ctx.db.unitOfWork((r) => r.ingest.getCheckpoint(ctx.fileId));
+      position = now?.lastLine ?? position;
+      if (now?.status !== 'applying') throw new ChunkTaken();
+    }
+    crashPoint('apply.after-chunk');
+  };
+
+  try {
+    for await (const record of readResponse(ctx.path, ctx.compiled, onLayout)) {
+      chunk.push(record);
+      if (chunk.length >= ctx.chunkSize) {
+        await flush();
+        scanned += ctx.chunkSize;
+        ctx.onProgress?.('apply', scanned);
+      }
+    }
+    if (chunk.length) await flush();
+  } catch (e) {
+    // Another worker finished the file while we were behind it: nothing left for us.
+    if (e instanceof ChunkTaken) return outcome;
+    throw e;
+  }
+  await ctx.db.unitOfWork((r) => r.ingest.finishCheckpoint(ctx.fileId));
+  return outcome;
+}
+
+async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[], from: number, to: number): Promise<void> {
+  const baselines = new Map((await r.ingest.baselinesBetween(ctx.fileId, from, to)).map((b) => [b.line, b]));
+  const blockedUrls = await r.ingest.rowErrorsBetween(ctx.fileId, from, to, ['URL_BLOCKED']);
+  const dropped = new Set(blockedUrls.map((b) => `${b.line}\u0000${b.col}`));
+  const work: Array<{ apply: ApplyRow; baseline: BaselineRow }> = [];
+  for (const row of rows) {
+    const baseline = baselines.get(row.line);
+    // Rejected in pass 1 (its own errors, unknown key, duplicate): no baseline claims this line.
+    if (!baseline || row.rejected) continue;
+    const values: Fields = { ...row.values };
+    for (const u of row.urls) if (u.field && dropped.has(`${row.line}\u0000${u.col}`)) delete values[u.field];
+    work.push({ apply: { recordId: baseline.recordId, expectedVersion: baseline.expectedVersion, values, line: row.line }, baseline });
+  }
+  const actor = `vendor:${ctx.vendorId}`;
+  const updated = await r.ingest.applyChunk({ tenantId: ctx.tenantId, fileId: ctx.fileId, actor, rows: work.map((w) => w.apply) });
+  const missed = work.filter((w) => !updated.has(w.apply.recordId));
+  const current = await r.ingest.currentRecords(missed.map((w) => w.apply.recordId));
+  let skipped = 0;
+  const retry: typeof work = [];
+  const conflicts: ConflictRow[] = [];
+  for (const w of missed) {
+    const cur = current.get(w.apply.recordId);
+    if (cur && containsAll(cur.fields, w.apply.values)) {
+      skipped++; // the values are already there (whatever the version): nothing to change
+      continue;
+    }
+    if (cur && cur.version !== w.apply.expectedVersion && !touchesSameFields(w.baseline.before, cur.fields, w.apply.values)) {
+      retry.push({ ...w, apply: { ...w.apply, expectedVersion: cur.version } });
+      continue;
+    }
+    conflicts.push(conflictOf(w, cur));
+  }
+  // Someone changed other fields since the version we expected: apply ours on their version.
+  const merged = await r.ingest.applyChunk({ tenantId: ctx.tenantId, fileId: ctx.fileId, actor, rows: retry.map((w) => w.apply) });
+  const stillMissed = retry.filter((w) => !merged.has(w.apply.recordId));
+  if (stillMissed.length) {
+    const again = await r.ingest.currentRecords(stillMissed.map((w) => w.apply.recordId));
+    for (const w of stillMissed) conflicts.push(conflictOf(w, again.get(w.apply.recordId)));
+  }
+  await r.ingest.insertConflicts(ctx.tenantId, ctx.fileId, conflicts);
+  await r.ingest.addCounters(ctx.fileId, { applied: updated.size, merged: merged.size, skipped, conflicted: conflicts.length });
+}
+
+function conflictOf(w: { apply: ApplyRow; baseline: BaselineRow }, cur: { version: number; fields: Fields } | undefined): ConflictRow {
+  return {
+    line: w.apply.line, recordId: w.apply.recordId, expectedVersion: w.apply.expectedVersion, actualVersion: cur?.version ?? 0,
+    before: w.baseline.before, theirs: cur?.fields ?? {}, ours: w.apply.values,
+  };
+}
+
+function containsAll(fields: Fields, values: Fields): boolean {
+  return Object.entries(values).every(([k, v]) => isDeepStrictEqual(fields[k], v));
+}
+
+/** Did the change made since `before` touch any field this row sets? */
+function touchesSameFields(before: Fields, now: Fields, ours: Fields): boolean {
+  return Object.keys(ours).some((k) => !isDeepStrictEqual(before[k], now[k]));
+}

@@ -1,0 +1,166 @@
+/**
+ * Pure value normalisers for inbound vendor data. Each returns the canonical value or a reason;
+ * none throws for bad input (a bad value is a row error, not a failed file), and none puts the
+ * offending value of a sensitive field into its reason.
+ */
+export type Parsed<T> = { ok: true; value: T; ambiguous?: string } | { ok: false; reason: string };
+
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
+const NBSP = /\u00A0/g;
+const NEEDS_CLEANING = /[\u00A0\u200B-\u200D\u2060\uFEFF]/;
+
+/** Zero-width characters removed, non-breaking spaces made spaces, then trimmed. */
+export function cleanText(value: string): string {
+  const v = NEEDS_CLEANING.test(value) ? value.replace(INVISIBLE, '').replace(NBSP, ' ') : value;
+  return v.trim();
+}
+
+/** True when decoding met an invalid byte sequence (decoders substitute U+FFFD). */
+export function hasReplacementChar(value: string): boolean {
+  return value.includes('\uFFFD');
+}
+
+// ---- dates -------------------------------------------------------------------------------------
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const TOKENS: Record<string, { re: string; part: 'y' | 'm' | 'd' | 'mon' }> = {
+  YYYY: { re: '(\\d{4})', part: 'y' },
+  yyyy: { re: '(\\d{4})', part: 'y' },
+  DD: { re: '(\\d{2})', part: 'd' },
+  D: { re: '(\\d{1,2})', part: 'd' },
+  MMM: { re: '([A-Za-z]{3})', part: 'mon' },
+  MM: { re: '(\\d{2})', part: 'm' },
+  M: { re: '(\\d{1,2})', part: 'm' },
+  dd: { re: '(\\d{2})', part: 'd' },
+  d: { re: '(\\d{1,2})', part: 'd' },
+};
+
+export interface DateFormat { pattern: string; re: RegExp; parts: Array<'y' | 'm' | 'd' | 'mon'> }
+
+/**
+ * Compiles `yyyy-MM-dd`, `MM/dd/yyyy`, `dd-MMM-yyyy`, `yyyyMMdd`, `M/d/yyyy`... (YYYY/DD upper-case as in
+ * vendor specs too; MMM is an English month abbreviation); throws on an unknown letter.
+ */
+export function compileDateFormat(pattern: string): DateFormat {
+  let re = '^';
+  const parts: DateFormat['parts'] = [];
+  for (let i = 0; i < pattern.length;) {
+    const token = ['YYYY', 'yyyy', 'MMM', 'MM', 'DD', 'dd', 'M', 'D', 'd'].find((t) => pattern.startsWith(t, i));
+    if (token) {
+      re += TOKENS[token]!.re;
+      parts.push(TOKENS[token]!.part);
+      i += token.length;
+    } else if (/[A-Za-z]/.test(pattern[i]!)) {
+      throw new Error(`unknown date pattern letter "${pattern[i]}" in "${pattern}"`);
+    } else {
+      re += pattern[i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      i++;
+    }
+  }
+  if (!parts.includes('y') || !(parts.includes('m') || parts.includes('mon')) || !parts.includes('d')) {
+    throw new Error(`date pattern "${pattern}" needs a year, a month and a day`);
+  }
+  return { pattern, re: new RegExp(`${re}$`), parts };
+}
+
+function toIso(format: DateFormat, value: string): string | null {
+  const m = format.re.exec(value);
+  if (!m) return null;
+  let y = 0;
+  let mo = 0;
+  let d = 0;
+  format.parts.forEach((part, k) => {
+    const g = m[k + 1]!;
+    if (part === 'y') y = Number(g);
+    else if (part === 'm') mo = Number(g);
+    else if (part === 'd') d = Number(g);
+    else mo = MONTHS.indexOf(g.toLowerCase()) + 1;
+  });
+  if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return null;
+  return `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+function daysIn(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+}
+
+export type DatePreference = 'month-first' | 'day-first';
+
+function monthFirst(f: DateFormat): boolean {
+  const m = f.parts.findIndex((p) => p === 'm' || p === 'mon');
+  return m < f.parts.indexOf('d');
+}
+
+/**
+ * Strict: a value must match one accepted format and be a real calendar date (`2024-02-30` is an
+ * error, not March 1st). When several formats read it as different dates (`02/03/2024` under both
+ * MM/dd and dd/MM), the spec's preference decides and the result carries `ambiguous`, for the row to
+ * be flagged.
+ */
+export function parseDate(value: string, formats: readonly DateFormat[], preference: DatePreference = 'month-first'): Parsed<string> {
+  const readings = new Map<string, DateFormat>();
+  for (const f of formats) {
+    const iso = toIso(f, value);
+    if (iso && !readings.has(iso)) readings.set(iso, f);
+  }
+  if (readings.size === 0) {
+    return { ok: false, reason: `not a valid date in an accepted format (${formats.map((f) => f.pattern).join(', ')})` };
+  }
+  const all = [...readings];
+  if (all.length === 1) return { ok: true, value: all[0]![0] };
+  const chosen = all.find(([, f]) => monthFirst(f) === (preference === 'month-first')) ?? all[0]!;
+  const others = all.filter(([iso]) => iso !== chosen[0]).map(([iso, f]) => `${iso} as ${f.pattern}`).join(', ');
+  return { ok: true, value: chosen[0], ambiguous: `ambiguous date read as ${chosen[0]} (${chosen[1].pattern}, ${preference}); could also be ${others}` };
+}
+
+// ---- money -------------------------------------------------------------------------------------
+
+const CURRENCY = /^([$€£¥]|USD|EUR|GBP)/;
+const AMOUNT = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,4}))?$/;
+
+/**
+ * Exact decimal string (never a float): `$1,234.50` → `1234.50`, `(12.5)` → `-12.50`, `-$3` → `-3.00`.
+ * Thousands separators must be well placed; at most four decimals.
+ */
+export function parseMoney(value: string): Parsed<string> {
+  let v = value.replace(/\s+/g, '');
+  let minus = 0;
+  const strip = () => {
+    if (v.startsWith('-')) { minus++; v = v.slice(1); }
+    v = v.replace(CURRENCY, '');
+    if (v.startsWith('-')) { minus++; v = v.slice(1); }
+  };
+  strip();
+  if (v.startsWith('(') && v.endsWith(')')) {
+    minus++;
+    v = v.slice(1, -1);
+    strip();
+  }
+  const m = AMOUNT.exec(v);
+  if (!m) return { ok: false, reason: 'not an amount (digits, optional currency symbol, thousands separators, parentheses for negatives)' };
+  if (minus > 1) return { ok: false, reason: 'an amount with more than one minus sign' };
+  const whole = m[1]!.replaceAll(',', '').replace(/^0+(?=\d)/, '');
+  const frac = (m[2] ?? '').padEnd(2, '0');
+  const isZero = /^0+$/.test(whole) && /^0+$/.test(frac);
+  return { ok: true, value: `${minus && !isZero ? '-' : ''}${whole}.${frac}` };
+}
+
+// ---- identifiers ---------------------------------------------------------------------------------
+
+/** Nine digits, with or without the usual dashes; the reason never repeats the value. */
+export function parseSsn(value: string): Parsed<string> {
+  const m = /^(\d{3})-?(\d{2})-?(\d{4})$/.exec(value);
+  if (!m) return { ok: false, reason: 'not a social security number (9 digits, dashes optional)' };
+  return { ok: true, value: `${m[1]}${m[2]}${m[3]}` };
+}
+
+export function parseInteger(value: string): Parsed<number> {
+  if (!/^-?\d{1,15}$/.test(value)) return { ok: false, reason: 'not a whole number' };
+  return { ok: true, value: Number(value) };
+}
+
+/** Masks anything that looks like an SSN in free text (defence in depth for stored raw rows). */
+export function maskSsnLike(text: string): string {
+  return text.replace(/\b\d{3}-\d{2}-\d{4}\b|\b\d{9}\b/g, '*********');
+}

@@ -1,0 +1,147 @@
+import type { Database } from '../../engines/database/port.js';
+import { MAX_CHUNK } from '../../engines/database/repositories/chunk.js';
+import type { BaselineRow, RecordKey, RowErrorRow } from '../../engines/database/repositories/ingest.js';
+import { crashPoint } from '../../shared/crash.js';
+import type { CompiledIngestSpec } from './ingest-spec.js';
+import { readResponse, StructureError, type ResponseLayout } from './read-response.js';
+import { createRowValidator, type ValidatedRow, type SourceRecord } from './validate-row.js';
+
+/** The SSRF guard as ingest uses it: `checkUrl(url, policy, {resolver})` bound to the vendor's policy. */
+export type UrlChecker = (url: string) => Promise<{ allowed: boolean; reason?: string; detail?: string }>;
+
+export interface PassContext {
+  db: Database;
+  tenantId: string;
+  vendorId: string;
+  fileId: string;
+  path: string;
+  compiled: CompiledIngestSpec;
+  /** The outbound file this response answers (expected versions come from its file_members), or null. */
+  answersFileId: string | null;
+  checkUrl?: UrlChecker;
+  chunkSize: number;
+  onProgress?: (stage: 'pass1' | 'apply', rows: number) => void;
+}
+
+export interface Pass1Result {
+  received: number;
+  rejected: number;
+  /** Set when the file cannot be read as the spec says (it is quarantined). */
+  structure: StructureError | null;
+}
+
+const URL_CONCURRENCY = 16;
+
+/**
+ * Pass 1: parse, normalise and validate every row, writing each problem to row_errors and, for each
+ * row that answers a benefit record, a baseline (expected version + before-image, first line wins).
+ * Nothing is applied. Idempotent: run again after a crash, it writes nothing new.
+ */
+export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
+  const planCodes = await ctx.db.unitOfWork((r) => r.ingest.planCodes(ctx.tenantId, ctx.vendorId));
+  for (const p of ctx.compiled.spec.planCodes) planCodes.add(p);
+  let validate: ((r: SourceRecord) => ValidatedRow) | null = null;
+  const onLayout = (l: ResponseLayout) => { validate = createRowValidator(ctx.compiled, l.index, l.expectedFields); };
+  let received = 0;
+  let rejected = 0;
+  let chunk: SourceRecord[] = [];
+  const flush = async () => {
+    const rows = chunk.map(validate!);
+    chunk = [];
+    await checkUrls(rows, ctx.checkUrl);
+    await ctx.db.unitOfWork(async (r) => {
+      await checkAgainstDatabase(ctx, r.ingest, rows, planCodes);
+      const errors = rowErrors(rows);
+      for (let i = 0; i < errors.length; i += MAX_CHUNK) await r.ingest.insertRowErrors(ctx.tenantId, ctx.fileId, errors.slice(i, i + MAX_CHUNK));
+    });
+    received += rows.length;
+    rejected += rows.filter((row) => row.rejected).length;
+    ctx.onProgress?.('pass1', received);
+    crashPoint('ingest.pass1');
+  };
+  try {
+    for await (const record of readResponse(ctx.path, ctx.compiled, onLayout)) {
+      chunk.push(record);
+      if (chunk.length >= ctx.chunkSize) await flush();
+    }
+    if (chunk.length) await flush();
+  } catch (e) {
+    if (!(e instanceof StructureError)) throw e;
+    if (chunk.length) await flush();
+    return { received, rejected, structure: e };
+  }
+  return { received, rejected, structure: null };
+}
+
+async function checkUrls(rows: ValidatedRow[], checkUrl: UrlChecker | undefined): Promise<void> {
+  const work = rows.filter((r) => !r.rejected && r.urls.length > 0).flatMap((r) => r.urls.map((u) => ({ row: r, u })));
+  let next = 0;
+  const worker = async () => {
+    while (next < work.length) {
+      const { row, u } = work[next++]!;
+      // Without a guard nothing can vouch for a URL: it is never stored.
+      const verdict = checkUrl ? await checkUrl(u.url) : { allowed: false, reason: 'NO_GUARD', detail: 'no URL guard configured' };
+      if (!verdict.allowed) {
+        row.issues.push({ col: u.col, code: 'URL_BLOCKED', message: `${u.col}: URL blocked (${verdict.reason ?? 'BLOCKED'})${verdict.detail ? `: ${verdict.detail}` : ''}` });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(URL_CONCURRENCY, work.length) }, worker));
+}
+
+type IngestRepo = Parameters<Parameters<Database['unitOfWork']>[0]>[0]['ingest'];
+
+async function checkAgainstDatabase(ctx: PassContext, repo: IngestRepo, rows: ValidatedRow[], planCodes: Set<string>): Promise<void> {
+  const keyed = rows.filter((r) => r.employeeId !== null && r.planCode !== null);
+  if (keyed.length === 0) return;
+  const employees = await repo.existingEmployees(ctx.tenantId, [...new Set(keyed.map((r) => r.employeeId!))]);
+  const keyOf = (k: RecordKey) => `${k.employeeId}\u0000${k.planCode}`;
+  const keys = new Map<string, RecordKey>();
+  for (const r of keyed) if (employees.has(r.employeeId!)) keys.set(keyOf({ employeeId: r.employeeId!, planCode: r.planCode! }), { employeeId: r.employeeId!, planCode: r.planCode! });
+  const found = new Map<string, { recordId: number; version: number; before: Record<string, unknown> }>();
+  if (ctx.answersFileId) {
+    for (const m of await repo.sentByKey(ctx.answersFileId, [...keys.values()])) found.set(keyOf(m), { recordId: m.recordId, version: m.version, before: m.sent });
+  } else {
+    for (const b of await repo.recordsByKey(ctx.tenantId, ctx.vendorId, [...keys.values()])) found.set(keyOf(b), { recordId: b.recordId, version: b.version, before: b.fields });
+  }
+  const claims: BaselineRow[] = [];
+  const claimed = new Set<number>();
+  const claimants: Array<{ row: ValidatedRow; recordId: number }> = [];
+  for (const row of keyed) {
+    const key = { employeeId: row.employeeId!, planCode: row.planCode! };
+    if (!employees.has(key.employeeId)) {
+      reject(row, ctx.compiled.employeeColumn.name, 'UNKNOWN_EMPLOYEE', `employee ${key.employeeId} is not known for tenant ${ctx.tenantId}`);
+      continue;
+    }
+    const hit = found.get(keyOf(key));
+    if (!hit) {
+      if (!planCodes.has(key.planCode)) reject(row, ctx.compiled.planColumn.name, 'UNKNOWN_PLAN', `plan code ${key.planCode} is not known for vendor ${ctx.vendorId}`);
+      else reject(row, ctx.compiled.planColumn.name, 'NO_RECORD', ctx.answersFileId
+        ? `employee ${key.employeeId} plan ${key.planCode} was not in the outbound file this response answers`
+        : `no benefit record for employee ${key.employeeId} plan ${key.planCode}`);
+      continue;
+    }
+    claimants.push({ row, recordId: hit.recordId });
+    if (!claimed.has(hit.recordId)) {
+      claimed.add(hit.recordId);
+      claims.push({ ...key, recordId: hit.recordId, line: row.line, expectedVersion: hit.version, before: hit.before });
+    }
+  }
+  await repo.insertBaselines(ctx.tenantId, ctx.fileId, claims);
+  const owner = await repo.baselineLines(ctx.fileId, [...claimed]);
+  for (const { row, recordId } of claimants) {
+    const first = owner.get(recordId);
+    if (first !== row.line) {
+      reject(row, ctx.compiled.employeeColumn.name, 'DUPLICATE_KEY', `employee ${row.employeeId} plan ${row.planCode} is already answered on line ${first}`);
+    }
+  }
+}
+
+function reject(row: ValidatedRow, col: string, code: ValidatedRow['issues'][number]['code'], message: string): void {
+  row.issues.push({ col, code, message });
+  row.rejected = true;
+}
+
+function rowErrors(rows: ValidatedRow[]): RowErrorRow[] {
+  return rows.flatMap((r) => r.issues.map((i) => ({ line: r.line, col: i.col, code: i.code, message: i.message, rawMasked: r.rawMasked })));
+}

@@ -1,0 +1,131 @@
+import type { CompiledIngestSpec, IngestColumn } from './ingest-spec.js';
+import { cleanText, hasReplacementChar, maskSsnLike, parseDate, parseInteger, parseMoney, parseSsn, type Parsed } from './normalise.js';
+
+/**
+ * Row error codes stored in row_errors.code. A *warning* keeps the row applied (the value it concerns
+ * is flagged or dropped); every other code rejects the row.
+ */
+export const ROW_ERROR_CODES = {
+  COLUMN_COUNT: 'the row has a different number of fields than the header',
+  MALFORMED_ROW: 'the row is not well-formed (text after a closing quote, wrong fixed-width length)',
+  ENCODING_INVALID: 'a byte sequence is invalid in the file\'s encoding',
+  REQUIRED_MISSING: 'a required value is empty',
+  TOO_LONG: 'a value is longer than its column allows',
+  INVALID_DATE: 'not a real date in an accepted format',
+  INVALID_AMOUNT: 'not an exact decimal amount',
+  INVALID_INTEGER: 'not a whole number',
+  INVALID_SSN: 'not a social security number',
+  DATE_ORDER: 'an end date before its start date',
+  UNKNOWN_EMPLOYEE: 'the employee is not known for this tenant',
+  UNKNOWN_PLAN: 'the plan code is not known for this vendor',
+  NO_RECORD: 'no benefit record (or none in the outbound file this answers) for this employee and plan',
+  DUPLICATE_KEY: 'an earlier line of the file already answers this employee and plan',
+  DATE_AMBIGUOUS: 'warning: an ambiguous date was read with the spec\'s preference',
+  URL_BLOCKED: 'warning: a URL was refused by the SSRF guard and not stored; the rest of the row applies',
+} as const;
+export type RowErrorCode = keyof typeof ROW_ERROR_CODES;
+export const WARNING_CODES: readonly RowErrorCode[] = ['DATE_AMBIGUOUS', 'URL_BLOCKED'];
+
+export interface RowIssue { col: string; code: RowErrorCode; message: string }
+
+export interface ValidatedRow {
+  line: number;
+  rawMasked: string;
+  employeeId: string | null;
+  planCode: string | null;
+  /** benefit_records.fields updates this row carries (URL fields included until the guard says otherwise). */
+  values: Record<string, string | number>;
+  urls: Array<{ col: string; field: string | undefined; url: string }>;
+  issues: RowIssue[];
+  /** True when an issue other than a warning was found. */
+  rejected: boolean;
+}
+
+export interface SourceRecord { fields: string[]; line: number; raw: string; malformed?: string }
+
+/**
+ * Pure pass over one record: clean, type-check and normalise each column the spec names.
+ * `index[k]` is the position in the record of spec column k (-1: absent from this file).
+ */
+export function createRowValidator(compiled: CompiledIngestSpec, index: readonly number[], expectedFields: number) {
+  const { spec } = compiled;
+  const columns = spec.columns;
+  const dateFormatsOf = (c: IngestColumn) => compiled.dateFormats.get(c.name)!;
+  const sensitiveIdx = new Set(columns.flatMap((c, k) => (c.sensitive || c.type === 'ssn' ? [index[k]!] : [])));
+
+  const mask = (r: SourceRecord): string => {
+    const fields = sensitiveIdx.size ? r.fields.map((f, i) => (sensitiveIdx.has(i) && f ? '***' : f)) : r.fields;
+    return maskSsnLike(fields.join(spec.delimiter)).slice(0, 2000);
+  };
+
+  return (record: SourceRecord): ValidatedRow => {
+    const issues: RowIssue[] = [];
+    const values: Record<string, string | number> = {};
+    const urls: ValidatedRow['urls'] = [];
+    const clean: Array<string | null> = [];
+    let employeeId: string | null = null;
+    let planCode: string | null = null;
+    if (record.malformed) issues.push({ col: '*', code: 'MALFORMED_ROW', message: record.malformed });
+    if (spec.format === 'csv' && record.fields.length !== expectedFields) {
+      issues.push({ col: '*', code: 'COLUMN_COUNT', message: `expected ${expectedFields} fields, found ${record.fields.length}` });
+    }
+    for (let k = 0; k < columns.length; k++) {
+      const c = columns[k]!;
+      const at = index[k]!;
+      const rawValue = at >= 0 ? record.fields[at] : undefined;
+      const sensitive = c.sensitive || c.type === 'ssn';
+      if (rawValue !== undefined && hasReplacementChar(rawValue)) {
+        issues.push({ col: c.name, code: 'ENCODING_INVALID', message: `${c.name}: invalid byte sequence for ${spec.encoding}` });
+        clean.push(null);
+        continue;
+      }
+      const v = rawValue === undefined ? '' : cleanText(rawValue);
+      if (v === '') {
+        if (c.required || c.role === 'employeeId' || c.role === 'planCode') issues.push({ col: c.name, code: 'REQUIRED_MISSING', message: `${c.name}: required value is empty` });
+        clean.push(null);
+        continue;
+      }
+      if (c.maxLength && v.length > c.maxLength) {
+        issues.push({ col: c.name, code: 'TOO_LONG', message: `${c.name}: ${v.length} characters, at most ${c.maxLength}` });
+        clean.push(null);
+        continue;
+      }
+      let parsed: Parsed<string | number>;
+      switch (c.type) {
+        case 'date': parsed = parseDate(v, dateFormatsOf(c), compiled.preference); break;
+        case 'money': case 'decimal': parsed = parseMoney(v); break;
+        case 'integer': parsed = parseInteger(v); break;
+        case 'ssn': parsed = parseSsn(v); break;
+        default: parsed = { ok: true, value: v };
+      }
+      if (!parsed.ok) {
+        const code = c.type === 'date' ? 'INVALID_DATE' : c.type === 'integer' ? 'INVALID_INTEGER' : c.type === 'ssn' ? 'INVALID_SSN' : 'INVALID_AMOUNT';
+        const shown = sensitive ? '' : ` "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
+        issues.push({ col: c.name, code, message: `${c.name}:${shown} ${parsed.reason}` });
+        clean.push(null);
+        continue;
+      }
+      if (parsed.ambiguous) issues.push({ col: c.name, code: 'DATE_AMBIGUOUS', message: `${c.name}: "${v}" ${parsed.ambiguous}` });
+      clean.push(String(parsed.value));
+      if (c.role === 'employeeId') employeeId = String(parsed.value);
+      else if (c.role === 'planCode') planCode = String(parsed.value);
+      if (c.type === 'url') urls.push({ col: c.name, field: c.field, url: v });
+      if (c.field) values[c.field] = parsed.value;
+    }
+    for (const rule of spec.dateOrder) {
+      const s = clean[columns.findIndex((c) => c.name === rule.start)];
+      const e = clean[columns.findIndex((c) => c.name === rule.end)];
+      if (s && e && e < s) issues.push({ col: rule.end, code: 'DATE_ORDER', message: `${rule.end} ${e} is before ${rule.start} ${s}` });
+    }
+    const rejected = issues.some((i) => !WARNING_CODES.includes(i.code));
+    return { line: record.line, rawMasked: mask(record), employeeId, planCode, values, urls, issues, rejected };
+  };
+}
+
+/** Positions of the spec's columns in a header row (matched by cleaned, case-insensitive name). */
+export function mapHeader(compiled: CompiledIngestSpec, header: readonly string[]): { index: number[]; missing: string[] } {
+  const names = header.map((h) => cleanText(h).toLowerCase());
+  const index = compiled.spec.columns.map((c) => names.indexOf(c.name.toLowerCase()));
+  const missing = compiled.spec.columns.filter((c, k) => index[k] === -1 && (c.required || c.role === 'employeeId' || c.role === 'planCode')).map((c) => c.name);
+  return { index, missing };
+}
