@@ -35,6 +35,8 @@ const seenTls: Seen[] = [];
 let port = 0;
 let secondPort = 0;
 let tlsPort = 0;
+let v6Port = 0;
+const seenV6: Seen[] = [];
 let lookups: string[] = [];
 let policy: UrlPolicy;
 let deps: { resolver: Resolver };
@@ -79,10 +81,15 @@ beforeAll(async () => {
     else res.end('secure plan');
   }, seenTls);
 
+  // An IPv6 literal host: the brackets must not confuse the pinned lookup.
+  const v6 = createHttpServer();
+  servers.push(v6);
+  v6Port = await start(v6, (_req, res) => res.end('v6 plan'), seenV6, '::1');
+
   const names = mapResolver({ 'vendor.test': ['127.0.0.1'], 'internal.test': ['10.0.0.5'] });
   deps = { resolver: (host) => { lookups.push(host); return names(host); } };
   // The local servers are on loopback and odd ports: only a test allowance for 127.0.0.1 admits them.
-  policy = allowAddressesForTesting({ ...baselinePolicy(), ports: [80, 443, port, secondPort, tlsPort] }, ['127.0.0.1']);
+  policy = allowAddressesForTesting({ ...baselinePolicy(), ports: [80, 443, port, secondPort, tlsPort, v6Port] }, ['127.0.0.1', '::1']);
 });
 
 afterAll(async () => {
@@ -94,6 +101,7 @@ beforeEach(() => {
   seen.length = 0;
   seenOnSecond.length = 0;
   seenTls.length = 0;
+  seenV6.length = 0;
   lookups = [];
 });
 
@@ -111,6 +119,14 @@ describe('safeFetch', () => {
     expect(res.addresses).toEqual(['127.0.0.1']);
     expect(seen).toEqual([expect.objectContaining({ path: '/plan.pdf', host: `vendor.test:${port}` })]);
     expect(lookups).toEqual(['vendor.test']);
+  });
+
+  it('fetches an IPv6 literal host as checked', async () => {
+    const res = await safeFetch(`http://[::1]:${v6Port}/plan`, policy, deps);
+    expect(await res.body.text()).toBe('v6 plan');
+    expect(res.addresses).toEqual(['::1']);
+    expect(seenV6).toEqual([expect.objectContaining({ host: `[::1]:${v6Port}` })]);
+    expect(lookups).toEqual([]);
   });
 
   it('follows redirects by hand, checking and resolving every hop', async () => {
