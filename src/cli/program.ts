@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
@@ -25,7 +26,9 @@ export function buildProgram(ctx: CliContext): Command {
     .description('Benefits integration: gather employee data, send vendor files, apply vendor responses.')
     .option('--config <file>', 'configuration file (YAML); environment variables override it')
     .option('--json', 'print a machine-readable summary instead of text')
-    .showHelpAfterError()
+    .version(packageVersion(), '--version', 'print the version')
+    // Usage mistakes are one line on stderr, like every other error (exit 2 from main/cli.ts).
+    .configureOutput({ outputError: (msg, write) => write(`vendorflow: ${msg.replace(/^error: /, '').trim()} (see --help)\n`) })
     .exitOverride();
   registerDemo(program, ctx);
   registerRun(program, ctx);
@@ -34,6 +37,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerCheckUrl(program, ctx);
   registerSpec(program, ctx);
   return program;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export function defaultContext(openPlatform: CliContext['openPlatform']): CliContext {

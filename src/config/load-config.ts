@@ -50,7 +50,8 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     parsed = parseYaml(text);
   } catch (e) {
-    throw new VendorflowError('CONFIG_INVALID', `config: ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    const first = (e as Error).message.split('\n')[0]!.replace(/:\s*$/, '');
+    throw new VendorflowError('CONFIG_INVALID', `config: ${path} is not valid YAML: ${first}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {

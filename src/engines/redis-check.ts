@@ -13,12 +13,16 @@ export function describeRedis(url: string): string {
 /** Fails fast with one line naming the target when Redis does not answer a PING. */
 export async function checkRedisReachable(url: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
+  // ioredis reports the socket's cause (ECONNREFUSED, ENOTFOUND) as an event and rejects with a
+  // generic "Connection is closed"; keep the cause for the message.
+  let cause: Error | undefined;
+  client.on('error', (e: Error) => { cause ??= e; });
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
-    throw new VendorflowError('REDIS_UNREACHABLE', `cannot reach ${describeRedis(url)}: ${(e as Error).message}`, { cause: e });
+    const reason = (cause ?? (e as Error)).message;
+    throw new VendorflowError('REDIS_UNREACHABLE', `cannot reach ${describeRedis(url)}: ${reason}`, { cause: e });
   } finally {
     client.disconnect();
   }

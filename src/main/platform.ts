@@ -7,6 +7,7 @@ import type { TwoLayerCache } from '../engines/cache/two-layer-cache.js';
 import { checkRedisReachable } from '../engines/redis-check.js';
 import { openQueue, type QueueTarget } from '../engines/queue/open-queue.js';
 import type { QueueEngine } from '../engines/queue/port.js';
+import { createLogger, type Logger } from '../observe/logger.js';
 import { assertSealedWith, loadPiiCipher, type PiiCipher } from '../security/pii-cipher.js';
 
 /**
@@ -18,6 +19,7 @@ export interface Platform {
   home: string;
   db: Database;
   pii: PiiCipher;
+  log: Logger;
   /** Job dispatch: in-process, or BullMQ when redis.url is set. Processes that run jobs call `queue.work`. */
   queue: QueueEngine;
   /** Two-layer cache: in-process LRU over Redis when redis.url is set, else over an in-memory L2. */
@@ -67,7 +69,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       throw e;
     }
     return {
-      config, home, db, pii, queue, cache: cacheEngine.cache,
+      config, home, db, pii, queue, log: createLogger({ level: config.log.level }), cache: cacheEngine.cache,
       async close() {
         await queue.close();
         await cacheEngine.close();

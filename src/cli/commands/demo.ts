@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadEmployees } from '../../pipeline/load-employees.js';
 import { generateEmployees } from '../../sim/enterprise.js';
-import { VendorflowError } from '../../shared/errors.js';
+import { identifier, wholeNumber } from '../args.js';
 import { globalOptions, printJson, printTable } from '../output.js';
 import type { CliContext } from '../program.js';
 import { createProgress } from '../progress.js';
@@ -9,13 +9,12 @@ import { createProgress } from '../progress.js';
 export function registerDemo(program: Command, ctx: CliContext): void {
   program.command('demo')
     .description('Run the main job on the embedded engines with zero set-up: a synthetic tenant end to end')
-    .option('--employees <n>', 'employees in the synthetic tenant', '5000')
-    .option('--seed <n>', 'seed of the synthetic enterprise', '42')
-    .option('--tenant <id>', 'tenant id', 'demo')
-    .action(async (opts: { employees: string; seed: string; tenant: string }, cmd: Command) => {
+    .option('--employees <n>', 'employees in the synthetic tenant', wholeNumber({ min: 1, max: 1_000_000 }), 5000)
+    .option('--seed <n>', 'seed of the synthetic enterprise', wholeNumber(), 42)
+    .option('--tenant <id>', 'tenant id', identifier, 'demo')
+    .action(async (opts: { employees: number; seed: number; tenant: string }, cmd: Command) => {
       const g = globalOptions(cmd);
-      const employees = positiveInt(opts.employees, '--employees');
-      const seed = positiveInt(opts.seed, '--seed');
+      const { employees, seed } = opts;
       const config = ctx.loadConfig(g.config);
       const platform = await ctx.openPlatform(config);
       const started = performance.now();
@@ -43,10 +42,4 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         await platform.close();
       }
     });
-}
-
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new VendorflowError('USAGE', `${flag}: expected a positive whole number, got "${value}"`);
-  return n;
 }

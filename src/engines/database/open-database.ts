@@ -44,6 +44,9 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     async migrate() {
       const { error, results } = await new Migrator({
         db, provider: { getMigrations: async () => migrations },
+        // Areas add migrations independently; each is self-contained, so one that lands with an
+        // earlier name than one already applied is applied rather than refused.
+        allowUnorderedMigrations: true,
       }).migrateToLatest();
       if (error) {
         const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
@@ -75,8 +78,11 @@ async function openPostgres(target: { url: string; poolSize?: number }): Promise
     await sql`select 1`.execute(db);
   } catch (e) {
     await db.destroy().catch(() => {});
-    throw new VendorflowError('DATABASE_UNREACHABLE',
-      `cannot reach ${describeTarget({ engine: 'postgres', url: target.url })}: ${(e as Error).message}`, { cause: e });
+    const where = describeTarget({ engine: 'postgres', url: target.url });
+    const missing = (e as { code?: string }).code === '3D000'; // invalid_catalog_name
+    throw new VendorflowError('DATABASE_UNREACHABLE', missing
+      ? `${where}: ${(e as Error).message} (create it first, e.g. createdb)`
+      : `cannot reach ${where}: ${(e as Error).message}`, { cause: e });
   }
   return db;
 }
