@@ -1,6 +1,7 @@
 import { resolveSecret } from '../../config/secrets.js';
 import { VendorflowError } from '../../shared/errors.js';
 import type { SftpEndpoint } from '../../engines/files/sftp-store.js';
+import type { VendorSpec } from '../../vendors/spec-schema.js';
 
 /**
  * What delivery and pickup need of a vendor spec's SFTP section — deliberately narrow, so the spec
@@ -49,5 +50,19 @@ export function toSftpEndpoint(ep: VendorEndpoint, env: NodeJS.ProcessEnv = proc
     ...base,
     privateKey: resolveSecret(ep.keyRef, env),
     ...(ep.passphraseRef ? { passphrase: resolveSecret(ep.passphraseRef, env) } : {}),
+  };
+}
+
+/**
+ * Adapts a vendor spec's `sftp` section. The spec does not (yet) say how to archive or whether to
+ * write a sidecar, so taken files move to `<inbox>/archive` and no sidecar is written.
+ */
+export function fromVendorSpec(spec: VendorSpec): VendorEndpoint {
+  const s = spec.sftp;
+  return {
+    vendorId: spec.id, host: s.host, port: s.port, user: s.username, auth: 'key', keyRef: s.privateKey,
+    ...(s.passphrase ? { passphraseRef: s.passphrase } : {}),
+    hostKeySha256: s.hostKeyFingerprint, outbox: s.outbox, inbox: s.inbox,
+    archive: { mode: 'move', dir: `${s.inbox.replace(/\/+$/, '')}/archive` }, sha256Sidecar: false,
   };
 }

@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as openpgp from 'openpgp';
+import ssh2 from 'ssh2';
+import { createLocalStore } from '../../engines/files/local-store.js';
+import { joinPath, type FileStore } from '../../engines/files/port.js';
+import { startSftpServer, type RunningSftpServer } from '../../engines/files/sftp-server.js';
+import type { VendorSpec } from '../../vendors/spec-schema.js';
+import { generateResponse } from './response-generator.js';
+
+export interface AnswerOptions {
+  seed: number;
+  messy?: boolean;
+  /** Our public key (armored): responses are PGP-encrypted to it and get a `.pgp` suffix. */
+  encryptTo?: string;
+}
+
+/**
+ * One pass of the demo vendor: every complete file in each vendor's incoming directory (the spec's
+ * `outbox`) that has no response yet gets one in its outgoing directory (the spec's `inbox`), written
+ * under a temporary name and renamed. Works through any files engine.
+ */
+export async function answerDeliveredFiles(store: FileStore, specs: readonly VendorSpec[], opts: AnswerOptions): Promise<string[]> {
+  const written: string[] = [];
+  for (const spec of specs) {
+    if (!spec.inbound) continue;
+    await store.mkdirp(spec.sftp.outbox);
+    await store.mkdirp(spec.sftp.inbox);
+    const answered = new Set((await store.list(joinPath(spec.sftp.inbox, '.answered')).catch(() => [])).map((e) => e.name));
+    for (const entry of await store.list(spec.sftp.outbox)) {
+      if (!entry.isFile || entry.name.startsWith('.') || entry.name.endsWith('.sha256') || answered.has(entry.name)) continue;
+      const parts: Buffer[] = [];
+      for await (const chunk of store.read(entry.path)) parts.push(chunk as Buffer);
+      const response = await generateResponse(spec, entry.name, Buffer.concat(parts), { seed: opts.seed, ...(opts.messy !== undefined ? { messy: opts.messy } : {}) });
+      let content = response.content;
+      let name = response.name;
+      if (opts.encryptTo) {
+        const message = await openpgp.createMessage({ binary: content });
+        content = Buffer.from(await openpgp.encrypt({ message, encryptionKeys: await openpgp.readKey({ armoredKey: opts.encryptTo }), format: 'binary' }));
+        name = `${name}.pgp`;
+      }
+      const temp = joinPath(spec.sftp.inbox, `.${name}.part`);
+      const w = await store.openWriter(temp, { offset: 0 });
+      await w.write(content);
+      await w.close();
+      await store.rename(temp, joinPath(spec.sftp.inbox, name));
+      // Remember the answer outside the listing the platform polls.
+      await store.mkdirp(joinPath(spec.sftp.inbox, '.answered'));
+      await (await store.openWriter(joinPath(joinPath(spec.sftp.inbox, '.answered'), entry.name), { offset: 0 })).close();
+      written.push(joinPath(spec.sftp.inbox, name));
+    }
+  }
+  return written;
+}
+
+export interface VendorSimulatorOptions extends AnswerOptions {
+  /** Directory served as `/` and holding the simulator's own keys (under `.sim/`). */
+  root: string;
+  specs: readonly VendorSpec[];
+  username: string;
+  authorizedKeys: string[];
+  port?: number;
+  pollMs?: number;
+}
+
+export interface VendorSimulator {
+  server: RunningSftpServer;
+  /** The simulator's own PGP public key (what the platform encrypts outbound files to). */
+  pgpPublicKey: string;
+  /** Runs one answering pass now (the background loop also runs every `pollMs`). */
+  answerNow(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** The demo vendor: the embedded SFTP server plus a loop that answers what the platform delivers. */
+export async function startVendorSimulator(opts: VendorSimulatorOptions): Promise<VendorSimulator> {
+  const keysDir = join(opts.root, '.sim');
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const hostKeyPath = join(keysDir, 'host_key');
+  if (!existsSync(hostKeyPath)) writeFileSync(hostKeyPath, ssh2.utils.generateKeyPairSync('ed25519').private, { mode: 0o600 });
+  const pgpPath = join(keysDir, 'pgp.json');
+  if (!existsSync(pgpPath)) {
+    const k = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'Demo vendor', email: 'files@vendor.example' }], format: 'armored' });
+    writeFileSync(pgpPath, JSON.stringify({ privateKey: k.privateKey, publicKey: k.publicKey }), { mode: 0o600 });
+  }
+  const pgp = JSON.parse(readFileSync(pgpPath, 'utf8')) as { publicKey: string };
+  const server = await startSftpServer({
+    root: opts.root, hostKey: readFileSync(hostKeyPath), username: opts.username, authorizedKeys: opts.authorizedKeys,
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+  });
+  const store = createLocalStore(opts.root);
+  // A real vendor has its directories in place before anyone connects.
+  for (const spec of opts.specs) for (const dir of [spec.sftp.outbox, spec.sftp.inbox]) await store.mkdirp(dir);
+  let running: Promise<string[]> | undefined;
+  const answerNow = () => (running ??= answerDeliveredFiles(store, opts.specs, opts).finally(() => { running = undefined; }));
+  const timer = setInterval(() => { void answerNow().catch(() => undefined); }, opts.pollMs ?? 1_000);
+  timer.unref();
+  return {
+    server, pgpPublicKey: pgp.publicKey, answerNow,
+    async close() { clearInterval(timer); await running?.catch(() => undefined); await server.close(); },
+  };
+}
