@@ -8,6 +8,7 @@ import { checkRedisReachable } from '../engines/redis-check.js';
 import { openQueue, type QueueTarget } from '../engines/queue/open-queue.js';
 import type { QueueEngine } from '../engines/queue/port.js';
 import { createLogger, type Logger } from '../observe/logger.js';
+import { createSessionPool, type SessionPool } from '../pipeline/deliver/session-pool.js';
 import { assertSealedWith, loadPiiCipher, type PiiCipher } from '../security/pii-cipher.js';
 
 /**
@@ -24,6 +25,8 @@ export interface Platform {
   queue: QueueEngine;
   /** Two-layer cache: in-process LRU over Redis when redis.url is set, else over an in-memory L2. */
   cache: TwoLayerCache;
+  /** Vendor SFTP sessions, reused across files (pinned host keys); for deliverFile / pollInbox. */
+  sessions: SessionPool;
   close(): Promise<void>;
 }
 
@@ -68,10 +71,12 @@ export async function openPlatform(config: Config): Promise<Platform> {
       await queue.close();
       throw e;
     }
+    const sessions = createSessionPool();
     return {
-      config, home, db, pii, queue, log: createLogger({ level: config.log.level }), cache: cacheEngine.cache,
+      config, home, db, pii, queue, log: createLogger({ level: config.log.level }), cache: cacheEngine.cache, sessions,
       async close() {
         await queue.close();
+        await sessions.close();
         await cacheEngine.close();
         await db.close();
       },
