@@ -36,6 +36,8 @@ export interface CallRequest {
   body?: unknown;
   /** Trace id of the surrounding unit of work; a fresh one per call when absent. */
   traceId?: string;
+  /** Also count this call's attempts here (e.g. one batch's own tally). */
+  counters?: CallCounters;
 }
 
 export interface CallResponse {
@@ -100,12 +102,14 @@ export class ServiceClient {
       const gate = await this.breaker.admit();
       if (!gate.allowed) {
         this.counters.add(service, req.endpoint, 'circuit_open');
+        req.counters?.add(service, req.endpoint, 'circuit_open');
         throw new ServiceCallError(service, req.endpoint, 'circuit_open',
           `${service} ${req.endpoint}: circuit open after repeated failures (retry in ${this.breaker.retryInMs()} ms)`);
       }
       attempts++;
       const r = await this.attempt(req, traceId);
       this.counters.add(service, req.endpoint, r.outcome);
+      req.counters?.add(service, req.endpoint, r.outcome);
       let delay: number;
       switch (r.outcome) {
         case 'ok': case 'not_found':

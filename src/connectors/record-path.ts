@@ -1,0 +1,53 @@
+/**
+ * Paths into a service's JSON records, as written in descriptors:
+ *   `compensation`, `person.firstName`                        object keys, dot-separated
+ *   `["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].department`   a key with dots, quoted
+ *   `emails[type=work].value`                                  the first array element whose key equals a value
+ *   ``                                                          the record itself
+ */
+type Segment = { key: string; where?: { key: string; value: string } };
+
+const cache = new Map<string, Segment[]>();
+
+export function parseRecordPath(path: string): Segment[] {
+  const hit = cache.get(path);
+  if (hit) return hit;
+  const segs: Segment[] = [];
+  const re = /\s*(?:\["((?:[^"\\]|\\.)*)"\]|([^.[\]]+))(?:\[([^=\]]+)=([^\]]*)\])?\s*(?:\.|$)/y;
+  let i = 0;
+  while (i < path.length) {
+    re.lastIndex = i;
+    const m = re.exec(path);
+    if (!m || m[0].length === 0) throw new SyntaxError(`bad record path "${path}" at ${i}`);
+    segs.push({ key: m[1] ?? m[2]!, ...(m[3] !== undefined ? { where: { key: m[3], value: m[4]! } } : {}) });
+    i = re.lastIndex;
+  }
+  cache.set(path, segs);
+  return segs;
+}
+
+/** The value at `path`, or undefined when any step is missing. */
+export function readPath(record: unknown, path: string): unknown {
+  let cur: unknown = record;
+  for (const seg of parseRecordPath(path)) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg.key];
+    if (seg.where) {
+      if (!Array.isArray(cur)) return undefined;
+      const w = seg.where;
+      cur = cur.find((el) => el !== null && typeof el === 'object' && String((el as Record<string, unknown>)[w.key]) === w.value);
+    }
+  }
+  return cur;
+}
+
+/** Sets a dot path (snapshot side: plain keys only), creating objects on the way. */
+export function writePath(target: Record<string, unknown>, dotPath: string, value: unknown): void {
+  const keys = dotPath.split('.');
+  let cur = target;
+  for (const k of keys.slice(0, -1)) {
+    if (cur[k] === undefined || cur[k] === null || typeof cur[k] !== 'object') cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}

@@ -1,0 +1,139 @@
+import type { PerEmployeeEndpoint } from '../../connectors/descriptors/schema.js';
+import type { Semaphore } from '../../connectors/http/semaphore.js';
+import { mapRecord, type ServiceRecord } from '../../connectors/record-mapper.js';
+import type { CallContext, ServiceConnector } from '../../connectors/service-connector.js';
+import type { OrgUnit } from '../../shared/snapshot.js';
+import { chooseFetch } from './choose-fetch.js';
+import type { GatherTally } from './gather-tally.js';
+
+export interface CollectInput {
+  connector: ServiceConnector;
+  unit: OrgUnit;
+  ids: readonly string[];
+  /** Employees in the unit now (from the org source's version list), for out-of-unit checks. */
+  members: ReadonlySet<string>;
+  /** A record below this version is stale (an older replica, a lagging copy): not data. */
+  minVersion: ReadonlyMap<string, number>;
+  /** Endpoints whose data is wanted (naive mode: every endpoint). */
+  endpoints: readonly PerEmployeeEndpoint[];
+  /** Naive mode uses per-employee calls only. */
+  useBatchForms: boolean;
+  rounds: number;
+  perEmployee: Semaphore;
+  ctx: CallContext;
+  tally: GatherTally;
+}
+
+export interface CollectResult {
+  records: Map<string, ServiceRecord>;
+  /** Employees this service could not give good data for, with the last reason. */
+  failed: Map<string, string>;
+}
+
+/**
+ * One service's data for a set of employees: the cheapest form first, then narrower calls for the
+ * ones still missing, for a bounded number of rounds. A bad record fails only its own employee; a
+ * failed call fails everyone it was for. Records are used whole: one per employee per service,
+ * every endpoint agreeing on the version.
+ */
+export async function collectService(input: CollectInput): Promise<CollectResult> {
+  const { connector, unit, tally } = input;
+  const svc = connector.name;
+  const records = new Map<string, ServiceRecord>();
+  const failed = new Map<string, string>();
+  let remaining = [...new Set(input.ids)];
+  for (let round = 0; round < input.rounds && remaining.length > 0; round++) {
+    const wanted = new Set(remaining);
+    const bad = new Map<string, string>(); // failures seen this round
+    const choice = input.useBatchForms
+      ? chooseFetch(connector.descriptor, input.endpoints, remaining.length, input.members.size)
+      : { form: null, perEmployee: [...input.endpoints], cost: 0 };
+    // Per employee: the values gathered so far this round, and the versions they came at.
+    const parts = new Map<string, { versions: Set<number>; values: Record<string, unknown> }>();
+    const part = (id: string) => {
+      let p = parts.get(id);
+      if (!p) parts.set(id, (p = { versions: new Set(), values: {} }));
+      return p;
+    };
+    const accept = (raw: unknown, fields: Parameters<typeof mapRecord>[2], envelope = connector.descriptor.envelope, expectId?: string): void => {
+      const m = mapRecord(raw, envelope, fields);
+      if (!m.ok) {
+        tally.invalidRecords++;
+        const id = m.employeeId ?? expectId;
+        if (id && wanted.has(id)) bad.set(id, `${svc}: malformed record (${m.reason})`);
+        return;
+      }
+      const r = m.record;
+      if (expectId !== undefined && r.employeeId !== expectId) {
+        tally.invalidRecords++;
+        bad.set(expectId, `${svc}: answered for another employee`);
+        return;
+      }
+      const movedOut = (r.location !== undefined && r.location !== unit.location) || (r.department !== undefined && r.department !== unit.department);
+      if (!input.members.has(r.employeeId) || movedOut) {
+        tally.outOfUnitRecords++;
+        if (wanted.has(r.employeeId)) bad.set(r.employeeId, `${svc}: record outside the requested unit ${unit.location}/${unit.department}`);
+        return;
+      }
+      if (!wanted.has(r.employeeId)) return; // another part of the unit, or already complete
+      const min = input.minVersion.get(r.employeeId);
+      if (min !== undefined && r.version < min) {
+        tally.staleRecords++;
+        bad.set(r.employeeId, `${svc}: stale version ${r.version} (expected at least ${min})`);
+        return;
+      }
+      const p = part(r.employeeId);
+      p.versions.add(r.version);
+      Object.assign(p.values, r.values);
+    };
+
+    let formFailed = false;
+    if (choice.form) {
+      const form = choice.form;
+      try {
+        for (const raw of await connector.fetchForm(form, unit, remaining, input.ctx)) accept(raw, form.fields, form.envelope ?? connector.descriptor.envelope);
+      } catch (e) {
+        tally.failedCalls++;
+        formFailed = true;
+        for (const id of remaining) bad.set(id, `${svc}: ${(e as Error).message}`);
+      }
+    }
+    if (!formFailed && choice.perEmployee.length > 0) {
+      // Per-employee calls only for those the form gave (or everyone, without a form).
+      const ids = choice.form ? remaining.filter((id) => parts.has(id)) : remaining;
+      await Promise.all(ids.flatMap((id) => choice.perEmployee.map((ep) => input.perEmployee.run(async () => {
+        try {
+          const got = await connector.fetchEndpoint(ep, id, input.ctx);
+          if (got.empty) Object.assign(part(id).values, ep.emptyValue);
+          else accept(got.raw, ep.fields, connector.descriptor.envelope, id);
+        } catch (e) {
+          tally.failedCalls++;
+          bad.set(id, `${svc}: ${(e as Error).message}`);
+        }
+      }))));
+    }
+
+    const next: string[] = [];
+    for (const id of remaining) {
+      const p = parts.get(id);
+      // Bad data taints its employee for the round, even beside a good-looking record.
+      if (p && !bad.has(id) && p.versions.size <= 1 && hasAll(p.values, input.endpoints)) {
+        // Version 0: only "has none" answers, which claim no version.
+        records.set(id, { employeeId: id, version: [...p.versions][0] ?? 0, values: p.values });
+        failed.delete(id);
+        continue;
+      }
+      const skew = p && p.versions.size > 1 ? `${svc}: endpoints disagree on the version (${[...p.versions].join(', ')})` : undefined;
+      failed.set(id, bad.get(id) ?? skew ?? `${svc}: no record returned`);
+      next.push(id);
+    }
+    remaining = next;
+  }
+  return { records, failed };
+}
+
+/** Every wanted endpoint's fields are present (empty-404 endpoints put their empty value in). */
+function hasAll(values: Record<string, unknown>, endpoints: readonly PerEmployeeEndpoint[]): boolean {
+  const keys = Object.keys(values);
+  return endpoints.every((ep) => Object.keys(ep.fields).every((t) => t in values || keys.some((k) => k.startsWith(`${t}.`))));
+}
