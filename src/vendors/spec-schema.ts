@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PlanType } from '../shared/snapshot.js';
 import { compileDatePattern, DatePatternError } from './date-pattern.js';
 import { checkFieldPath, type FieldScope } from './field-paths.js';
+import { VendorUrlPolicySchema } from '../security/ssrf/url-policy.js';
 
 /**
  * The vendor spec: one YAML file per vendor, validated here. Objects are strict so a misspelt key is
@@ -189,6 +190,8 @@ export const Inbound = z.object({
   ambiguousDates: z.enum(['month-first', 'day-first']).default('month-first'),
   /** A file with more rejected rows than this share of its data rows is quarantined. */
   errorThreshold: z.number().min(0).max(1).default(0.05),
+  /** Where URLs in this vendor's files may point; only narrows the platform baseline (security/ssrf). */
+  urls: VendorUrlPolicySchema.optional(),
   correlation: z.discriminatedUnion('by', [
     z.object({ by: z.literal('fileName'), pattern: fileNamePattern(['seq']) }).strict(),
     z.object({ by: z.literal('column'), column: z.string().min(1) }).strict(),
