@@ -6,6 +6,7 @@ import type { Platform } from '../main/platform.js';
 import { registerCheckUrl } from './commands/check-url.js';
 import { registerCycle } from './commands/cycle.js';
 import { registerDemo } from './commands/demo.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerRun } from './commands/run.js';
 import { registerWorker } from './commands/worker.js';
 import { registerSpec } from './commands/spec.js';
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ outputError: (msg, write) => write(`vendorflow: ${msg.replace(/^error: /, '').trim()} (see --help)\n`) })
     .exitOverride();
   registerDemo(program, ctx);
+  registerIngest(program, ctx);
   registerRun(program, ctx);
   registerCycle(program, ctx);
   registerWorker(program, ctx);
