@@ -84,6 +84,30 @@ export const ConfigSchema = z.object({
     leaseMs: 30_000, reconcileIntervalMs: 5000, pickupIntervalMs: 60_000, maxAttempts: 5,
     defaultResponseWindowMs: 86_400_000,
   }),
+  /** What the stages run against (src/main/pipeline-environment.ts): vendors, internal services, SFTP, spool. */
+  pipeline: z.object({
+    /** Vendor spec files this deployment knows; absent means the three example vendors. */
+    vendorSpecs: z.array(z.string().min(1)).optional(),
+    /** Internal-service descriptor file; absent means the built-in simulators' descriptors. */
+    serviceDescriptors: z.string().min(1).optional(),
+    /** Replica URLs per service, bound over the descriptors' own (the simulators' ports). */
+    serviceUrls: z.record(z.string(), z.array(z.url()).min(1)).default({}),
+    /** Per-vendor SFTP connection bound over the spec's (the demo vendor, a test sshd); directories stay the spec's. */
+    vendorEndpoints: z.record(z.string(), z.object({
+      host: z.string().min(1),
+      port: int(1, 65535),
+      username: z.string().min(1),
+      privateKey: SecretRef,
+      /** Pinned host key, `SHA256:...`. */
+      hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected "SHA256:<43 base64 characters>"'),
+    }).strict()).default({}),
+    /** Generated, downloaded and quarantined files; absent means `<home>/spool`. */
+    spoolDir: z.string().min(1).optional(),
+    /** Overrides every vendor's response window (spec SLA) — for demos and tests. */
+    responseWindowMs: int(100, 30 * 86_400_000).optional(),
+    /** Org units above this many employees are split into several batches. */
+    maxBatchSize: int(10, 100_000).default(2000),
+  }).strict().default({ serviceUrls: {}, vendorEndpoints: {}, maxBatchSize: 2000 }),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;

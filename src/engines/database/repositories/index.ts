@@ -6,7 +6,9 @@ import { createEmployeesRepository, type EmployeesRepository } from './employees
 import { createIngestRepository, type IngestRepository } from './ingest.js';
 import { createGatherRepository, type GatherRepository } from './gather.js';
 import { createLeasesRepository, type LeasesRepository } from './leases.js';
+import { createOutboundFilesRepository, type OutboundFilesRepository } from './outbound-files.js';
 import { createRunsRepository, type RunsRepository } from './runs.js';
+import { createRunResultsRepository, type RunResultsRepository } from './run-results.js';
 import { createPlatformSettingsRepository, type PlatformSettingsRepository } from './platform-settings.js';
 import { createTenantsRepository, type TenantsRepository } from './tenants.js';
 import { createTransfersRepository, type TransfersRepository } from './transfers.js';
@@ -22,8 +24,10 @@ export interface Repositories {
   benefitRecords: BenefitRecordsRepository;
   gather: GatherRepository;
   runs: RunsRepository;
+  runResults: RunResultsRepository;
   cycles: CyclesRepository;
   leases: LeasesRepository;
+  outboundFiles: OutboundFilesRepository;
   transfers: TransfersRepository;
 }
 
@@ -36,8 +40,10 @@ export function createRepositories(db: Kysely<DB>): Repositories {
     benefitRecords: createBenefitRecordsRepository(db),
     gather: createGatherRepository(db),
     runs: createRunsRepository(db),
+    runResults: createRunResultsRepository(db),
     cycles: createCyclesRepository(db),
     leases: createLeasesRepository(db),
+    outboundFiles: createOutboundFilesRepository(db),
     transfers: createTransfersRepository(db),
   };
 }

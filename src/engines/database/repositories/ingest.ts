@@ -133,7 +133,8 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
     async findOutbound(tenantId, vendorId, by) {
       let q = db.selectFrom('files').select(['file_id', 'cycle_id'])
         .where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('direction', '=', 'out');
-      q = 'seq' in by ? q.where('seq', '=', by.seq) : q.where('file_id', '=', by.fileId);
+      // A vendor echoes what it saw: our file id, or the name the file reached it under.
+      q = 'seq' in by ? q.where('seq', '=', by.seq) : q.where((eb) => eb.or([eb('file_id', '=', by.fileId), eb('name', '=', by.fileId)]));
       const row = await q.orderBy('created_at', 'desc').executeTakeFirst();
       return row && { fileId: row.file_id, cycleId: row.cycle_id };
     },
