@@ -57,6 +57,7 @@ export function compileDateFormat(pattern: string): DateFormat {
       i++;
     }
   }
+  if (new Set(parts.map((p) => (p === 'mon' ? 'm' : p))).size !== parts.length) throw new Error(`date pattern "${pattern}" repeats a field`);
   if (!parts.includes('y') || !(parts.includes('m') || parts.includes('mon')) || !parts.includes('d')) {
     throw new Error(`date pattern "${pattern}" needs a year, a month and a day`);
   }
