@@ -2,7 +2,7 @@ import { resolveSecret } from '../config/secrets.js';
 import { VendorflowError } from '../shared/errors.js';
 import type { OrgSource, UnitMembers } from '../pipeline/plan/plan-run.js';
 import type { DescriptorSet } from './descriptors/schema.js';
-import { HttpClient } from './http/http-client.js';
+import { HttpClient, type ServiceTuning } from './http/http-client.js';
 import { ServiceConnector } from './service-connector.js';
 import { newTraceId } from './http/traceparent.js';
 import { orgUnits } from './org-units.js';
@@ -22,6 +22,8 @@ export interface Connectors {
  */
 export function openConnectors(opts: {
   set: DescriptorSet; urls?: Record<string, readonly string[]>; maxInFlight?: number; env?: NodeJS.ProcessEnv;
+  /** Laid over every service's descriptor tuning (tests shorten back-offs and cool-downs). */
+  tuning?: Partial<ServiceTuning>;
 }): Connectors {
   const services: ConstructorParameters<typeof HttpClient>[0]['services'] = {};
   for (const [name, d] of Object.entries(opts.set.services)) {
@@ -32,7 +34,7 @@ export function openConnectors(opts: {
       const secret = resolveSecret(d.auth.secret, opts.env).trim();
       headers[d.auth.header.toLowerCase()] = d.auth.scheme ? `${d.auth.scheme} ${secret}` : secret;
     }
-    services[name] = { replicas, headers, tuning: d.tuning };
+    services[name] = { replicas, headers, tuning: { ...d.tuning, ...opts.tuning } };
   }
   const http = new HttpClient({ services, ...(opts.maxInFlight ? { maxInFlight: opts.maxInFlight } : {}) });
   const connectors = new Map(Object.keys(opts.set.services).map((name) => [name, new ServiceConnector(name, opts.set.services[name]!, http.service(name))]));

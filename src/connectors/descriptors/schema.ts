@@ -37,6 +37,12 @@ const PerEmployeeEndpoint = z.object({
   emptyValue: z.record(z.string(), z.unknown()).default({}),
   /** Response path of the record inside the body ('' = the body itself). */
   record: z.string().default(''),
+  /**
+   * Call only for employees whose already-gathered snapshot field `field` (a list) has an element
+   * matching every key of `has` (e.g. beneficiaries only for supplemental-life holders); the others
+   * get `emptyValue` without a call. Naive mode ignores it and calls for everyone.
+   */
+  onlyIf: z.object({ field: z.string().min(1), has: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }).strict().optional(),
 }).strict();
 
 const Paging = z.object({

@@ -99,9 +99,10 @@ export async function collectService(input: CollectInput): Promise<CollectResult
       }
     }
     if (!formFailed && choice.perEmployee.length > 0) {
-      // Per-employee calls only for those the form gave (or everyone, without a form).
+      // Per-employee calls only for those the form gave (or everyone, without a form); conditional
+      // endpoints after the rest, once the field they depend on is known.
       const ids = choice.form ? remaining.filter((id) => parts.has(id)) : remaining;
-      await Promise.all(ids.flatMap((id) => choice.perEmployee.map((ep) => input.perEmployee.run(async () => {
+      const call = (id: string, ep: PerEmployeeEndpoint) => input.perEmployee.run(async () => {
         try {
           const got = await connector.fetchEndpoint(ep, id, input.ctx);
           if (got.empty) Object.assign(part(id).values, ep.emptyValue);
@@ -110,7 +111,20 @@ export async function collectService(input: CollectInput): Promise<CollectResult
           tally.failedCalls++;
           bad.set(id, `${svc}: ${(e as Error).message}`);
         }
-      }))));
+      });
+      const conditional = (ep: PerEmployeeEndpoint) => input.useBatchForms && ep.onlyIf !== undefined;
+      await Promise.all(ids.flatMap((id) => choice.perEmployee.filter((ep) => !conditional(ep)).map((ep) => call(id, ep))));
+      await Promise.all(ids.flatMap((id) => choice.perEmployee.filter(conditional).map((ep) => {
+        if (bad.has(id)) return [];
+        const p = part(id);
+        const list = p.values[ep.onlyIf!.field];
+        if (!Array.isArray(list)) return [];
+        if (!list.some((el) => matches(el, ep.onlyIf!.has))) {
+          Object.assign(p.values, ep.emptyValue);
+          return [];
+        }
+        return [call(id, ep)];
+      }).flat()));
     }
 
     const next: string[] = [];
@@ -136,4 +150,8 @@ export async function collectService(input: CollectInput): Promise<CollectResult
 function hasAll(values: Record<string, unknown>, endpoints: readonly PerEmployeeEndpoint[]): boolean {
   const keys = Object.keys(values);
   return endpoints.every((ep) => Object.keys(ep.fields).every((t) => t in values || keys.some((k) => k.startsWith(`${t}.`))));
+}
+
+function matches(el: unknown, has: Record<string, string | number | boolean>): boolean {
+  return el !== null && typeof el === 'object' && Object.entries(has).every(([k, v]) => (el as Record<string, unknown>)[k] === v);
 }
