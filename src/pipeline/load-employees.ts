@@ -28,6 +28,32 @@ export function toEmployeeRow(tenantId: string, s: EmployeeSnapshot, pii: PiiCip
   };
 }
 
+/**
+ * The inverse of `toEmployeeRow`: a stored row's plain `data` and sealed `pii` (employees or
+ * snapshots table) back into the full snapshot.
+ */
+export function fromSnapshotParts(tenantId: string, data: Record<string, unknown>, sealed: Uint8Array | null, pii: PiiCipher): EmployeeSnapshot {
+  type Sensitive = {
+    ssn: string; dateOfBirth: string; address: EmployeeSnapshot['address']; annualSalary: string;
+    dependents: Array<{ dependentId: string; ssn: string | null; dateOfBirth: string }>;
+  };
+  if (!sealed) throw new Error(`snapshot of ${String(data.employeeId)} has no sealed part`);
+  const s = pii.open<Sensitive>(tenantId, sealed);
+  const plain = data as Omit<EmployeeSnapshot, 'person' | 'address' | 'compensation' | 'dependents'> & {
+    person: Omit<EmployeeSnapshot['person'], 'ssn' | 'dateOfBirth'>;
+    compensation: Omit<EmployeeSnapshot['compensation'], 'annualSalary'>;
+    dependents: Array<Omit<EmployeeSnapshot['dependents'][number], 'ssn' | 'dateOfBirth'>>;
+  };
+  const deps = new Map(s.dependents.map((d) => [d.dependentId, d]));
+  return {
+    ...plain,
+    person: { ...plain.person, ssn: s.ssn, dateOfBirth: s.dateOfBirth },
+    address: s.address,
+    compensation: { ...plain.compensation, annualSalary: s.annualSalary },
+    dependents: plain.dependents.map((d) => ({ ...d, ssn: deps.get(d.dependentId)?.ssn ?? null, dateOfBirth: deps.get(d.dependentId)!.dateOfBirth })),
+  } as EmployeeSnapshot;
+}
+
 /** Loads employees in one-chunk units of work, reporting progress after each. */
 export async function loadEmployees(opts: {
   db: Database; pii: PiiCipher; tenantId: string; employees: Iterable<EmployeeSnapshot>;

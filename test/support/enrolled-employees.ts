@@ -3,7 +3,7 @@ import type { Dependent, Election, EmployeeSnapshot } from '../../src/shared/sna
 
 /**
  * Employees of the synthetic enterprise with benefits: dependants and medical, dental and life
- * elections added where the generator gives none, deterministic from the seed. `tricky` names cover
+ * elections set deterministically from the index (whatever the generator gave), employment active. `tricky` names cover
  * what vendor files get wrong: delimiters, quotes, line breaks, tabs, accents, emoji, leading zeros
  * and formula prefixes.
  */
@@ -23,7 +23,8 @@ export function enrol(e: EmployeeSnapshot, i: number, tricky: boolean): Employee
     s.person.lastName = TRICKY_NAMES[i % TRICKY_NAMES.length]!;
     s.person.firstName = TRICKY_NAMES[(i + 5) % TRICKY_NAMES.length]!;
   }
-  if (s.elections.length > 0) return s;
+  // Benefits are set here, not taken from the generator, so counts and codes in tests are known.
+  s.employment = { ...s.employment, status: 'active', terminationDate: null };
   const deps: Dependent[] = [];
   const n = i % 4; // 0..3 dependants
   if (n >= 1) deps.push(dep(s, 1, 'spouse', '1982-03-04', 'M'));

@@ -65,6 +65,7 @@ export interface InboxObservationsTable {
 export interface FileMembersTable {
   tenant_id: string; file_id: string; employee_id: string; plan_code: string; record_id: Int8;
   record_version: number; record_hash: string; maintenance_code: string | null; sent: Json<Record<string, unknown>>;
+  sent_pii: ColumnType<Uint8Array | null, Uint8Array | null | undefined, Uint8Array | null>;
 }
 export interface MemberHashesTable {
   tenant_id: string; vendor_id: string; employee_id: string; plan_code: string; record_hash: string; file_id: string;

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as core from './001-core.js';
+import * as formats from './005-formats.js';
 import * as transfer from './006-transfer.js';
 import * as ingest from './007-ingest.js';
 import * as cycles from './008-cycles.js';
@@ -8,6 +9,7 @@ import * as platformSettings from './009-platform-settings.js';
 /** Migrations in order; names sort, and a name never changes once released. */
 export const migrations: Record<string, Migration> = {
   '001-core': core,
+  '005-formats': formats,
   '006-transfer': transfer,
   '007-ingest': ingest,
   '008-cycles': cycles,

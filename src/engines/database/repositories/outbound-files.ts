@@ -1,0 +1,183 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../schema.js';
+import { assertChunk } from './chunk.js';
+
+/**
+ * What generating an outbound file needs: the tenant × vendor settings and counters, the file row
+ * (its seq and control number allocated once), the records it carries (file_members, with the
+ * benefit_record each one reflects) and the change-file hashes, which advance only on delivery.
+ */
+export interface TenantVendor { tenantId: string; vendorId: string; settings: Record<string, unknown>; nextSeq: number; nextControlNumber: number }
+
+export interface OutboundFileRow {
+  tenantId: string; fileId: string; vendorId: string; cycleId: string | null; kind: 'full' | 'change'; name: string;
+  seq: number; controlNumber: number; status: string; size: number | null; sha256: string | null; rows: number | null;
+}
+
+export interface OutboundMember {
+  employeeId: string; planCode: string; recordId: number; recordVersion: number; recordHash: string;
+  maintenanceCode: string; sent: Record<string, unknown>; sentPii: Uint8Array | null;
+}
+
+export interface MemberKey { employeeId: string; planCode: string }
+export interface MemberHash extends MemberKey { recordHash: string; fileId: string }
+
+export interface OutboundFilesRepository {
+  tenantVendor(tenantId: string, vendorId: string): Promise<TenantVendor | undefined>;
+  /** Creates or replaces the tenant's settings for a vendor (counters are kept). */
+  putTenantVendor(tenantId: string, vendorId: string, settings: Record<string, unknown>): Promise<void>;
+  /** Registers (or updates) a vendor's validated spec for a tenant. */
+  putVendor(tenantId: string, vendorId: string, name: string, spec: unknown, specSha256: string): Promise<void>;
+  /** Takes the next file sequence number and interchange control number, atomically. */
+  allocateNumbers(tenantId: string, vendorId: string): Promise<{ seq: number; controlNumber: number }>;
+  insertOutbound(file: Omit<OutboundFileRow, 'status' | 'size' | 'sha256' | 'rows'>): Promise<void>;
+  getOutbound(tenantId: string, fileId: string): Promise<OutboundFileRow | undefined>;
+  /** The outbound file of a cycle for a vendor, if one was created. */
+  outboundForCycle(tenantId: string, cycleId: string, vendorId: string): Promise<OutboundFileRow | undefined>;
+  setOutbound(tenantId: string, fileId: string, patch: Partial<Pick<OutboundFileRow, 'status' | 'size' | 'sha256' | 'rows' | 'name'>> & { error?: string | null }): Promise<void>;
+  /** Deletes up to one chunk of a file's members (call until it returns 0). */
+  clearMembersChunk(tenantId: string, fileId: string): Promise<number>;
+  insertMembers(tenantId: string, fileId: string, members: readonly OutboundMember[]): Promise<void>;
+  /** Keyset page of a file's members by (employee, plan). */
+  membersPage(tenantId: string, fileId: string, after: MemberKey | null, limit: number): Promise<OutboundMember[]>;
+  /** Members as sent by given files (to terminate someone who left with the values the vendor holds). */
+  sentMembers(tenantId: string, keys: ReadonlyArray<MemberKey & { fileId: string }>): Promise<OutboundMember[]>;
+  /** Creates missing benefit records (version 1) and returns id and version of each key, in order. */
+  ensureBenefitRecords(tenantId: string, vendorId: string, rows: ReadonlyArray<MemberKey & { fields: Record<string, unknown> }>): Promise<Array<{ recordId: number; version: number }>>;
+  /** Delivered hashes of a vendor's members with employee id in (range.after, range.upTo] (null: unbounded), keyset paged by `after`. */
+  hashesRange(tenantId: string, vendorId: string, range: { after: string | null; upTo: string | null }, after: MemberKey | null, limit: number): Promise<MemberHash[]>;
+  upsertHashes(tenantId: string, vendorId: string, hashes: readonly MemberHash[]): Promise<void>;
+  deleteHashes(tenantId: string, vendorId: string, keys: readonly MemberKey[]): Promise<void>;
+  /** Deletes up to one chunk of hashes not set by `fileId` (a delivered full file replaces them all). */
+  deleteHashesNotFromChunk(tenantId: string, vendorId: string, fileId: string): Promise<number>;
+  rowError(tenantId: string, fileId: string, e: { line: number; column: string; code: string; message: string }): Promise<void>;
+}
+
+const toFile = (r: Record<string, any>): OutboundFileRow => ({
+  tenantId: r.tenant_id, fileId: r.file_id, vendorId: r.vendor_id, cycleId: r.cycle_id, kind: r.kind, name: r.name,
+  seq: r.seq, controlNumber: r.control_number, status: r.status, size: r.size === null ? null : Number(r.size), sha256: r.sha256, rows: r.rows,
+});
+
+const toMember = (r: Record<string, any>): OutboundMember => ({
+  employeeId: r.employee_id, planCode: r.plan_code, recordId: Number(r.record_id), recordVersion: r.record_version,
+  recordHash: r.record_hash, maintenanceCode: r.maintenance_code, sent: typeof r.sent === 'string' ? JSON.parse(r.sent) : r.sent, sentPii: r.sent_pii,
+});
+
+export function createOutboundFilesRepository(db: Kysely<DB>): OutboundFilesRepository {
+  return {
+    async tenantVendor(tenantId, vendorId) {
+      const r = await db.selectFrom('tenant_vendors').selectAll().where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).executeTakeFirst();
+      return r && { tenantId, vendorId, settings: r.settings, nextSeq: r.next_seq, nextControlNumber: r.next_control_number };
+    },
+    async putTenantVendor(tenantId, vendorId, settings) {
+      await db.insertInto('tenant_vendors').values({ tenant_id: tenantId, vendor_id: vendorId, settings: JSON.stringify(settings) })
+        .onConflict((oc) => oc.columns(['tenant_id', 'vendor_id']).doUpdateSet({ settings: JSON.stringify(settings) })).execute();
+    },
+    async putVendor(tenantId, vendorId, name, spec, specSha256) {
+      await db.insertInto('vendors').values({ tenant_id: tenantId, vendor_id: vendorId, name, spec: JSON.stringify(spec), spec_sha256: specSha256 })
+        .onConflict((oc) => oc.columns(['tenant_id', 'vendor_id']).doUpdateSet({ name, spec: JSON.stringify(spec), spec_sha256: specSha256 })).execute();
+    },
+    async allocateNumbers(tenantId, vendorId) {
+      await db.insertInto('tenant_vendors').values({ tenant_id: tenantId, vendor_id: vendorId, settings: '{}' })
+        .onConflict((oc) => oc.columns(['tenant_id', 'vendor_id']).doNothing()).execute();
+      const r = await sql<{ seq: number; ctl: number }>`update tenant_vendors
+        set next_seq = next_seq + 1, next_control_number = case when next_control_number >= 999999999 then 1 else next_control_number + 1 end
+        where tenant_id = ${tenantId} and vendor_id = ${vendorId}
+        returning next_seq - 1 as seq, case when next_control_number = 1 then 999999999 else next_control_number - 1 end as ctl`.execute(db);
+      return { seq: r.rows[0]!.seq, controlNumber: r.rows[0]!.ctl };
+    },
+    async insertOutbound(f) {
+      await db.insertInto('files').values({
+        tenant_id: f.tenantId, file_id: f.fileId, vendor_id: f.vendorId, cycle_id: f.cycleId, direction: 'out', kind: f.kind,
+        name: f.name, seq: f.seq, control_number: f.controlNumber, status: 'generating',
+      }).execute();
+    },
+    async getOutbound(tenantId, fileId) {
+      const r = await db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).where('file_id', '=', fileId).where('direction', '=', 'out').executeTakeFirst();
+      return r && toFile(r);
+    },
+    async outboundForCycle(tenantId, cycleId, vendorId) {
+      const r = await db.selectFrom('files').selectAll().where('tenant_id', '=', tenantId).where('cycle_id', '=', cycleId)
+        .where('vendor_id', '=', vendorId).where('direction', '=', 'out').orderBy('created_at', 'desc').executeTakeFirst();
+      return r && toFile(r);
+    },
+    async setOutbound(tenantId, fileId, p) {
+      await db.updateTable('files').set({
+        ...(p.status !== undefined ? { status: p.status } : {}), ...(p.size !== undefined ? { size: p.size } : {}),
+        ...(p.sha256 !== undefined ? { sha256: p.sha256 } : {}), ...(p.rows !== undefined ? { rows: p.rows } : {}),
+        ...(p.name !== undefined ? { name: p.name } : {}), ...(p.error !== undefined ? { error: p.error } : {}), updated_at: new Date(),
+      }).where('tenant_id', '=', tenantId).where('file_id', '=', fileId).execute();
+    },
+    async clearMembersChunk(tenantId, fileId) {
+      const r = await sql`delete from file_members where ctid in (
+        select ctid from file_members where tenant_id = ${tenantId} and file_id = ${fileId} limit 1000)`.execute(db);
+      return Number(r.numAffectedRows ?? 0);
+    },
+    async insertMembers(tenantId, fileId, members) {
+      if (members.length === 0) return;
+      assertChunk(members, 'outboundFiles.insertMembers');
+      await db.insertInto('file_members').values(members.map((m) => ({
+        tenant_id: tenantId, file_id: fileId, employee_id: m.employeeId, plan_code: m.planCode, record_id: m.recordId,
+        record_version: m.recordVersion, record_hash: m.recordHash, maintenance_code: m.maintenanceCode, sent: JSON.stringify(m.sent), sent_pii: m.sentPii,
+      }))).execute();
+    },
+    async membersPage(tenantId, fileId, after, limit) {
+      let q = db.selectFrom('file_members').selectAll().where('tenant_id', '=', tenantId).where('file_id', '=', fileId);
+      if (after) q = q.where(sql<boolean>`(employee_id, plan_code) > (${after.employeeId}, ${after.planCode})`);
+      return (await q.orderBy('employee_id').orderBy('plan_code').limit(limit).execute()).map(toMember);
+    },
+    async sentMembers(tenantId, keys) {
+      if (keys.length === 0) return [];
+      assertChunk(keys, 'outboundFiles.sentMembers');
+      const r = await sql<Record<string, unknown>>`select m.* from unnest(${keys.map((k) => k.fileId)}::text[], ${keys.map((k) => k.employeeId)}::text[],
+          ${keys.map((k) => k.planCode)}::text[]) as k(f, e, p)
+        join file_members m on m.tenant_id = ${tenantId} and m.file_id = k.f and m.employee_id = k.e and m.plan_code = k.p`.execute(db);
+      return r.rows.map(toMember);
+    },
+    async ensureBenefitRecords(tenantId, vendorId, rows) {
+      if (rows.length === 0) return [];
+      assertChunk(rows, 'outboundFiles.ensureBenefitRecords');
+      await db.insertInto('benefit_records').values(rows.map((r) => ({
+        tenant_id: tenantId, employee_id: r.employeeId, vendor_id: vendorId, plan_code: r.planCode, fields: JSON.stringify(r.fields),
+      }))).onConflict((oc) => oc.columns(['tenant_id', 'employee_id', 'vendor_id', 'plan_code']).doNothing()).execute();
+      const r = await sql<{ record_id: string; version: number }>`select b.record_id, b.version
+        from unnest(${rows.map((x) => x.employeeId)}::text[], ${rows.map((x) => x.planCode)}::text[]) with ordinality as k(e, p, i)
+        join benefit_records b on b.tenant_id = ${tenantId} and b.vendor_id = ${vendorId} and b.employee_id = k.e and b.plan_code = k.p
+        order by k.i`.execute(db);
+      return r.rows.map((x) => ({ recordId: Number(x.record_id), version: x.version }));
+    },
+    async hashesRange(tenantId, vendorId, range, after, limit) {
+      let q = db.selectFrom('member_hashes').select(['employee_id', 'plan_code', 'record_hash', 'file_id'])
+        .where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId);
+      if (range.after !== null) q = q.where('employee_id', '>', range.after);
+      if (range.upTo !== null) q = q.where('employee_id', '<=', range.upTo);
+      if (after) q = q.where(sql<boolean>`(employee_id, plan_code) > (${after.employeeId}, ${after.planCode})`);
+      const rows = await q.orderBy('employee_id').orderBy('plan_code').limit(limit).execute();
+      return rows.map((r) => ({ employeeId: r.employee_id, planCode: r.plan_code, recordHash: r.record_hash, fileId: r.file_id }));
+    },
+    async upsertHashes(tenantId, vendorId, hashes) {
+      if (hashes.length === 0) return;
+      assertChunk(hashes, 'outboundFiles.upsertHashes');
+      await db.insertInto('member_hashes').values(hashes.map((h) => ({
+        tenant_id: tenantId, vendor_id: vendorId, employee_id: h.employeeId, plan_code: h.planCode, record_hash: h.recordHash, file_id: h.fileId,
+      }))).onConflict((oc) => oc.columns(['tenant_id', 'vendor_id', 'employee_id', 'plan_code']).doUpdateSet((eb) => ({
+        record_hash: eb.ref('excluded.record_hash'), file_id: eb.ref('excluded.file_id'),
+      }))).execute();
+    },
+    async deleteHashes(tenantId, vendorId, keys) {
+      if (keys.length === 0) return;
+      assertChunk(keys, 'outboundFiles.deleteHashes');
+      await sql`delete from member_hashes h using unnest(${keys.map((k) => k.employeeId)}::text[], ${keys.map((k) => k.planCode)}::text[]) as k(e, p)
+        where h.tenant_id = ${tenantId} and h.vendor_id = ${vendorId} and h.employee_id = k.e and h.plan_code = k.p`.execute(db);
+    },
+    async deleteHashesNotFromChunk(tenantId, vendorId, fileId) {
+      const r = await sql`delete from member_hashes where ctid in (select ctid from member_hashes
+        where tenant_id = ${tenantId} and vendor_id = ${vendorId} and file_id <> ${fileId} limit 1000)`.execute(db);
+      return Number(r.numAffectedRows ?? 0);
+    },
+    async rowError(tenantId, fileId, e) {
+      await db.insertInto('row_errors').values({ tenant_id: tenantId, file_id: fileId, line: e.line, col: e.column, code: e.code, message: e.message })
+        .onConflict((oc) => oc.columns(['file_id', 'line', 'col', 'code']).doNothing()).execute();
+    },
+  };
+}
