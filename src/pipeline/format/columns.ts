@@ -18,6 +18,8 @@ export interface CompiledColumn {
   date: DatePattern | null;
   sensitive: boolean;
   numeric: boolean;
+  /** Text written as resolved (no date, decimal or other formatting). */
+  plain: boolean;
 }
 
 export function compileColumns(columns: readonly Column[]): CompiledColumn[] {
@@ -32,6 +34,7 @@ export function compileColumns(columns: readonly Column[]): CompiledColumn[] {
       date: c.format ? compileDatePattern(c.format) : null,
       sensitive: c.sensitive ?? (c.field ? isSensitivePath(c.field) : false),
       numeric: c.type === 'integer' || c.type === 'decimal',
+      plain: c.type === 'string' || c.type === 'integer',
     };
   });
 }

@@ -1,7 +1,7 @@
 import type { VendorSpec } from '../../vendors/spec-schema.js';
 import { fitEncoding } from './charset.js';
-import { neutraliseCell } from './csv-injection.js';
-import { LineLayout, type Cell } from './line-layout.js';
+import { isDangerousCell, neutraliseCell, type InjectionPolicy } from './csv-injection.js';
+import { LineLayout } from './line-layout.js';
 import { formatCell } from './columns.js';
 import type { OutboundRecord } from './outbound-record.js';
 import { RecordWriter, type FileFacts, type Rendered, type WriterOptions } from './record-writer.js';
@@ -17,6 +17,8 @@ export class CsvWriter extends RecordWriter {
   private readonly always: boolean;
   private readonly eol: string;
   private readonly needsQuote: RegExp;
+  private readonly injection: { policy: InjectionPolicy; prefix: string };
+  private readonly narrow: boolean;
 
   constructor(private readonly spec: VendorSpec, facts: FileFacts, settings: Record<string, unknown>, options: WriterOptions = {}) {
     super(spec.outbound.encoding, options);
@@ -25,6 +27,8 @@ export class CsvWriter extends RecordWriter {
     this.delimiter = csv?.delimiter ?? ',';
     this.always = csv?.quoting === 'always';
     this.eol = spec.outbound.lineEnding === 'crlf' ? '\r\n' : '\n';
+    this.injection = csv?.injection ?? { policy: 'prefix', prefix: "'" };
+    this.narrow = spec.outbound.encoding !== 'utf-8';
     this.needsQuote = new RegExp(`["\\r\\n${this.delimiter.replace(/[\\\]^-]/g, '\\$&')}]`);
   }
 
@@ -43,32 +47,28 @@ export class CsvWriter extends RecordWriter {
 
   render(record: OutboundRecord): Rendered {
     if (record.image.kind !== 'lines') throw new Error('a CSV writer needs a lines image');
-    const injection = this.spec.outbound.csv?.injection ?? { policy: 'prefix' as const, prefix: "'" };
+    const columns = this.layout.detail;
     let text = '';
     for (const line of record.image.lines) {
-      const r = this.layout.detailLine(line, record.code);
-      if (!r.ok) return r;
-      const fields: string[] = [];
-      for (const cell of r.cells) {
-        const f = this.field(cell, injection.policy, injection.prefix);
-        if (f === null) return { ok: false, column: cell.col.name, message: `${cell.col.name}: a cell starting with a formula character is refused (injection policy reject)` };
-        fields.push(f);
+      const values = this.layout.detailValues(line, record.code);
+      if (!Array.isArray(values)) return values;
+      for (let i = 0; i < columns.length; i++) {
+        const col = columns[i]!;
+        const v = values[i]!;
+        let cell = v === null ? '' : col.plain ? v : formatCell(col, v);
+        if (!col.numeric && cell.length > 0 && isDangerousCell(cell)) {
+          const safe = neutraliseCell(cell, this.injection.policy, this.injection.prefix);
+          if (safe === null) return { ok: false, column: col.name, message: `${col.name}: a cell starting with a formula character is refused (injection policy reject)` };
+          cell = safe;
+        }
+        if (this.narrow) cell = fitEncoding(cell, this.spec.outbound.encoding, 'transliterate', '?')!;
+        if (i > 0) text += this.delimiter;
+        text += this.always || this.needsQuote.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
       }
-      text += this.row(fields);
+      text += this.eol;
     }
     for (const line of record.image.lines) this.layout.count(line);
     return { ok: true, text, lines: record.image.lines.length, dependents: record.image.lines.length - 1 };
-  }
-
-  private field(cell: Cell, policy: 'prefix' | 'strip' | 'reject', prefix: string): string | null {
-    let text = formatCell(cell.col, cell.value);
-    if (!cell.col.numeric) {
-      const safe = neutraliseCell(text, policy, prefix);
-      if (safe === null) return null;
-      text = safe;
-    }
-    const fitted = fitEncoding(text, this.spec.outbound.encoding, 'transliterate', '?')!;
-    return this.quote(fitted);
   }
 
   private quote(text: string): string {

@@ -18,6 +18,7 @@ export class LineLayout {
   readonly trailer: CompiledColumn[] | null;
   private readonly totals = new ColumnTotals();
   private readonly totalled: string[];
+  private readonly deferredByCode = new Map<MaintenanceCode, Map<string, ReturnType<typeof resolveValue>>>();
 
   constructor(out: Outbound, private readonly facts: FileFacts, private readonly settings: Record<string, unknown>) {
     this.detail = compileColumns(out.columns ?? []);
@@ -30,18 +31,35 @@ export class LineLayout {
   }
 
   detailLine(line: Record<string, string | null>, code: MaintenanceCode): LineResult {
-    const cells: Cell[] = [];
-    const ctx = { maintenance: { code, reason: MAINTENANCE_REASONS[code] }, file: this.facts };
-    for (const col of this.detail) {
+    const values = this.detailValues(line, code);
+    if (!Array.isArray(values)) return values;
+    return { ok: true, cells: this.detail.map((col, i) => ({ col, value: values[i]! })) };
+  }
+
+  /**
+   * The detail line's values in column order. Values decided at write time depend only on the
+   * maintenance code and the file, so they are resolved once per code and reused for every line.
+   */
+  detailValues(line: Record<string, string | null>, code: MaintenanceCode): Array<string | null> | { ok: false; column: string; message: string } {
+    let deferred = this.deferredByCode.get(code);
+    if (!deferred) {
+      deferred = new Map();
+      const ctx = { maintenance: { code, reason: MAINTENANCE_REASONS[code] }, file: this.facts };
+      for (const col of this.detail) if (col.kind === 'deferred') deferred.set(col.name, resolveValue(col, readPath(ctx, col.path)));
+      this.deferredByCode.set(code, deferred);
+    }
+    const out = new Array<string | null>(this.detail.length);
+    for (let i = 0; i < this.detail.length; i++) {
+      const col = this.detail[i]!;
       if (col.kind !== 'deferred') {
-        cells.push({ col, value: line[col.name] ?? null });
+        out[i] = line[col.name] ?? null;
         continue;
       }
-      const r = resolveValue(col, readPath(ctx, col.path));
+      const r = deferred.get(col.name)!;
       if (!r.ok) return { ok: false, column: col.name, message: r.message };
-      cells.push({ col, value: r.value });
+      out[i] = r.value;
     }
-    return { ok: true, cells };
+    return out;
   }
 
   /** Adds a written line's values to the trailer totals. */
