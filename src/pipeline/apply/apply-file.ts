@@ -62,12 +62,14 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   };
 
   try {
-    for await (const record of readResponse(ctx.path, ctx.compiled, onLayout)) {
-      chunk.push(record);
-      if (chunk.length >= ctx.chunkSize) {
-        await flush();
-        scanned += ctx.chunkSize;
-        ctx.onProgress?.('apply', scanned);
+    for await (const batch of readResponse(ctx.path, ctx.compiled, onLayout)) {
+      for (const record of batch) {
+        chunk.push(record);
+        if (chunk.length >= ctx.chunkSize) {
+          await flush();
+          scanned += ctx.chunkSize;
+          ctx.onProgress?.('apply', scanned);
+        }
       }
     }
     if (chunk.length) await flush();

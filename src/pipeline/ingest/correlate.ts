@@ -41,8 +41,8 @@ export async function correlate(db: Database, opts: { tenantId: string; vendorId
   let position = -1;
   const k = opts.compiled.spec.columns.findIndex((c) => c.name === rule.column);
   try {
-    for await (const record of readResponse(opts.path, opts.compiled, (l) => { position = l.index[k] ?? -1; })) {
-      const value = position >= 0 ? cleanText(record.fields[position] ?? '') : '';
+    for await (const batch of readResponse(opts.path, opts.compiled, (l) => { position = l.index[k] ?? -1; })) {
+      const value = batch.map((record) => (position >= 0 ? cleanText(record.fields[position] ?? '') : '')).find((v) => v);
       if (!value) continue;
       const hit = await db.unitOfWork((r) => r.ingest.findOutbound(opts.tenantId, opts.vendorId, { fileId: value }));
       return hit?.fileId ?? null;

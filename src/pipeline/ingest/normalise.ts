@@ -70,13 +70,14 @@ function toIso(format: DateFormat, value: string): string | null {
   let y = 0;
   let mo = 0;
   let d = 0;
-  format.parts.forEach((part, k) => {
+  for (let k = 0; k < format.parts.length; k++) {
+    const part = format.parts[k];
     const g = m[k + 1]!;
     if (part === 'y') y = Number(g);
     else if (part === 'm') mo = Number(g);
     else if (part === 'd') d = Number(g);
     else mo = MONTHS.indexOf(g.toLowerCase()) + 1;
-  });
+  }
   if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return null;
   return `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
@@ -117,33 +118,66 @@ export function parseDate(value: string, formats: readonly DateFormat[], prefere
 
 // ---- money -------------------------------------------------------------------------------------
 
-const CURRENCY = /^([$€£¥]|USD|EUR|GBP)/;
-const AMOUNT = /^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,4}))?$/;
+const CURRENCY_WORDS = ['USD', 'EUR', 'GBP'];
+const CURRENCY_SIGNS = '$€£¥';
+const BAD_AMOUNT = 'not an amount (digits, optional currency symbol, thousands separators, parentheses for negatives)';
 
 /**
  * Exact decimal string (never a float): `$1,234.50` → `1234.50`, `(12.5)` → `-12.50`, `-$3` → `-3.00`.
- * Thousands separators must be well placed; at most four decimals.
+ * Thousands separators must be well placed; at most four decimals. One pass over the characters:
+ * this runs for every amount of every row.
  */
 export function parseMoney(value: string): Parsed<string> {
-  let v = value.replace(/\s+/g, '');
+  const n = value.length;
+  let i = 0;
   let minus = 0;
-  const strip = () => {
-    if (v.startsWith('-')) { minus++; v = v.slice(1); }
-    v = v.replace(CURRENCY, '');
-    if (v.startsWith('-')) { minus++; v = v.slice(1); }
-  };
-  strip();
-  if (v.startsWith('(') && v.endsWith(')')) {
-    minus++;
-    v = v.slice(1, -1);
-    strip();
+  let paren = false;
+  let currency = false;
+  // Prefix: spaces, one minus, one currency mark, one opening parenthesis, in any order.
+  for (; i < n; i++) {
+    const c = value[i]!;
+    if (c === ' ') continue;
+    if (c === '-') { minus++; continue; }
+    if (c === '(' && !paren) { paren = true; minus++; continue; }
+    if (!currency && CURRENCY_SIGNS.includes(c)) { currency = true; continue; }
+    if (!currency && CURRENCY_WORDS.includes(value.slice(i, i + 3))) { currency = true; i += 2; continue; }
+    break;
   }
-  const m = AMOUNT.exec(v);
-  if (!m) return { ok: false, reason: 'not an amount (digits, optional currency symbol, thousands separators, parentheses for negatives)' };
+  let whole = '';
+  let group = -1; // digits since the last thousands separator; -1 before any separator
+  let firstGroup = 0;
+  for (; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      whole += value[i];
+      if (group >= 0) group++; else firstGroup++;
+    } else if (c === 44) { // ','
+      if ((group === -1 && (firstGroup < 1 || firstGroup > 3)) || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
+      group = 0;
+    } else break;
+  }
+  if (whole === '' || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
+  let frac = '';
+  if (value[i] === '.') {
+    for (i++; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 48 && c <= 57) frac += value[i]; else break;
+    }
+    if (frac === '' || frac.length > 4) return { ok: false, reason: BAD_AMOUNT };
+  }
+  for (; i < n; i++) {
+    const c = value[i]!;
+    if (c === ' ') continue;
+    if (c === ')' && paren) { paren = false; continue; }
+    return { ok: false, reason: BAD_AMOUNT };
+  }
+  if (paren) return { ok: false, reason: BAD_AMOUNT };
   if (minus > 1) return { ok: false, reason: 'an amount with more than one minus sign' };
-  const whole = m[1]!.replaceAll(',', '').replace(/^0+(?=\d)/, '');
-  const frac = (m[2] ?? '').padEnd(2, '0');
-  const isZero = /^0+$/.test(whole) && /^0+$/.test(frac);
+  let w = 0;
+  while (w < whole.length - 1 && whole[w] === '0') w++;
+  whole = whole.slice(w);
+  frac = frac.padEnd(2, '0');
+  const isZero = whole === '0' && /^0+$/.test(frac);
   return { ok: true, value: `${minus && !isZero ? '-' : ''}${whole}.${frac}` };
 }
 

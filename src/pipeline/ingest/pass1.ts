@@ -60,9 +60,11 @@ export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
     crashPoint('ingest.pass1');
   };
   try {
-    for await (const record of readResponse(ctx.path, ctx.compiled, onLayout)) {
-      chunk.push(record);
-      if (chunk.length >= ctx.chunkSize) await flush();
+    for await (const batch of readResponse(ctx.path, ctx.compiled, onLayout)) {
+      for (const record of batch) {
+        chunk.push(record);
+        if (chunk.length >= ctx.chunkSize) await flush();
+      }
     }
     if (chunk.length) await flush();
   } catch (e) {

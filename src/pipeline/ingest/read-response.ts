@@ -29,11 +29,12 @@ export interface ResponseLayout {
 const READ_CHUNK = 1 << 20;
 
 /**
- * Streams the data records of a spooled response file: decoded in the spec's encoding, tokenised,
+ * Streams the data records of a spooled response file, a batch per read chunk (one await per
+ * batch, not per record): decoded in the spec's encoding, tokenised,
  * header mapped to the spec's columns, trailer checked against the count of data records. Structural
  * problems are thrown as StructureError once found; every data record before them has been yielded.
  */
-export async function* readResponse(path: string, compiled: CompiledIngestSpec, onLayout: (l: ResponseLayout) => void): AsyncGenerator<SourceRecord> {
+export async function* readResponse(path: string, compiled: CompiledIngestSpec, onLayout: (l: ResponseLayout) => void): AsyncGenerator<SourceRecord[]> {
   const { spec } = compiled;
   const reader = spec.format === 'csv'
     ? new CsvTokenizer({ delimiter: spec.delimiter, maxFieldChars: spec.maxFieldChars, maxColumns: spec.maxColumns })
@@ -71,9 +72,11 @@ export async function* readResponse(path: string, compiled: CompiledIngestSpec, 
 
   try {
     for await (const text of decodeText(createReadStream(path, { highWaterMark: READ_CHUNK }), spec.encoding)) {
-      yield* take(reader.push(text));
+      const batch = take(reader.push(text));
+      if (batch.length) yield batch;
     }
-    yield* take(reader.end());
+    const last = take(reader.end());
+    if (last.length) yield last;
   } catch (e) {
     if (e instanceof CsvStructureError) throw new StructureError(e.reason, e.message);
     if (e instanceof VendorflowError && !(e instanceof StructureError) && e.code === 'INPUT_INVALID') throw new StructureError('ENCODING', e.message);

@@ -30,7 +30,8 @@ export interface RowIssue { col: string; code: RowErrorCode; message: string }
 
 export interface ValidatedRow {
   line: number;
-  rawMasked: string;
+  /** The raw row with SSNs and sensitive columns masked; computed only for rows with issues. */
+  readonly rawMasked: string;
   employeeId: string | null;
   planCode: string | null;
   /** benefit_records.fields updates this row carries (URL fields included until the guard says otherwise). */
@@ -51,6 +52,8 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
   const { spec } = compiled;
   const columns = spec.columns;
   const dateFormatsOf = (c: IngestColumn) => compiled.dateFormats.get(c.name)!;
+  const orderRules = spec.dateOrder.map((rule) => [columns.findIndex((c) => c.name === rule.start), columns.findIndex((c) => c.name === rule.end), rule] as const);
+  const formatsByColumn = columns.map((c) => (c.type === 'date' ? dateFormatsOf(c) : []));
   const sensitiveIdx = new Set(columns.flatMap((c, k) => (c.sensitive || c.type === 'ssn' ? [index[k]!] : [])));
 
   const mask = (r: SourceRecord): string => {
@@ -65,6 +68,7 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
     const clean: Array<string | null> = [];
     let employeeId: string | null = null;
     let planCode: string | null = null;
+    const suspect = hasReplacementChar(record.raw);
     if (record.malformed) issues.push({ col: '*', code: 'MALFORMED_ROW', message: record.malformed });
     if (spec.format === 'csv' && record.fields.length !== expectedFields) {
       issues.push({ col: '*', code: 'COLUMN_COUNT', message: `expected ${expectedFields} fields, found ${record.fields.length}` });
@@ -74,7 +78,7 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
       const at = index[k]!;
       const rawValue = at >= 0 ? record.fields[at] : undefined;
       const sensitive = c.sensitive || c.type === 'ssn';
-      if (rawValue !== undefined && hasReplacementChar(rawValue)) {
+      if (suspect && rawValue !== undefined && hasReplacementChar(rawValue)) {
         issues.push({ col: c.name, code: 'ENCODING_INVALID', message: `${c.name}: invalid byte sequence for ${spec.encoding}` });
         clean.push(null);
         continue;
@@ -92,7 +96,7 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
       }
       let parsed: Parsed<string | number>;
       switch (c.type) {
-        case 'date': parsed = parseDate(v, dateFormatsOf(c), compiled.preference); break;
+        case 'date': parsed = parseDate(v, formatsByColumn[k]!, compiled.preference); break;
         case 'money': case 'decimal': parsed = parseMoney(v); break;
         case 'integer': parsed = parseInteger(v); break;
         case 'ssn': parsed = parseSsn(v); break;
@@ -112,14 +116,26 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
       if (c.type === 'url') urls.push({ col: c.name, field: c.field, url: v });
       if (c.field) values[c.field] = parsed.value;
     }
-    for (const rule of spec.dateOrder) {
-      const s = clean[columns.findIndex((c) => c.name === rule.start)];
-      const e = clean[columns.findIndex((c) => c.name === rule.end)];
+    for (const [start, end, rule] of orderRules) {
+      const s = clean[start];
+      const e = clean[end];
       if (s && e && e < s) issues.push({ col: rule.end, code: 'DATE_ORDER', message: `${rule.end} ${e} is before ${rule.start} ${s}` });
     }
-    const rejected = issues.some((i) => !WARNING_CODES.includes(i.code));
-    return { line: record.line, rawMasked: mask(record), employeeId, planCode, values, urls, issues, rejected };
+    let rejected = false;
+    for (const i of issues) if (!WARNING_CODES.includes(i.code)) rejected = true;
+    return new Row(record, mask, employeeId, planCode, values, urls, issues, rejected);
   };
+}
+
+class Row implements ValidatedRow {
+  private masked: string | undefined;
+  constructor(
+    private readonly record: SourceRecord, private readonly mask: (r: SourceRecord) => string,
+    readonly employeeId: string | null, readonly planCode: string | null, readonly values: ValidatedRow['values'],
+    readonly urls: ValidatedRow['urls'], readonly issues: RowIssue[], public rejected: boolean,
+  ) {}
+  get line(): number { return this.record.line; }
+  get rawMasked(): string { return (this.masked ??= this.mask(this.record)); }
 }
 
 /** Positions of the spec's columns in a header row (matched by cleaned, case-insensitive name). */
