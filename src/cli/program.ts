@@ -10,6 +10,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerRun } from './commands/run.js';
 import { registerWorker } from './commands/worker.js';
 import { registerSpec } from './commands/spec.js';
+import { registerSim } from './commands/sim.js';
 
 /** What commands get from the process entry: configuration and engines are wired in main/. */
 export interface CliContext {
@@ -38,6 +39,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerWorker(program, ctx);
   registerCheckUrl(program, ctx);
   registerSpec(program, ctx);
+  registerSim(program, ctx);
   return program;
 }
 

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { VendorflowError } from '../shared/errors.js';
+import { SERVICE_NAMES, type KnobsPatch } from './knobs.js';
+import type { ServiceUrls, SimulatorOptions } from './start-simulators.js';
+
+export interface SpawnedSimulators {
+  services: ServiceUrls;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/vendorflow.js', import.meta.url));
+const READY_TIMEOUT_MS = 120_000;
+
+const KNOB_FLAGS: Record<keyof KnobsPatch, string> = {
+  latencyMs: '--latency', jitterMs: '--jitter', errorRate: '--error-rate', rateLimit: '--rate-limit',
+  slowTailRate: '--slow-tail-rate', slowTailMs: '--slow-tail-ms', malformedRate: '--malformed-rate',
+  outOfUnitRate: '--out-of-unit-rate', down: '--down',
+};
+
+/** The `vendorflow sim start` arguments for these options. */
+export function simStartArgs(opts: SimulatorOptions): string[] {
+  const args = ['sim', 'start', '--json'];
+  const add = (flag: string, v: unknown) => { if (v !== undefined) args.push(flag, String(v)); };
+  add('--employees', opts.employees);
+  add('--seed', opts.seed);
+  add('--as-of', opts.asOf);
+  add('--host', opts.host);
+  add('--port-base', opts.portBase);
+  add('--replicas', opts.replicas);
+  for (const [k, v] of Object.entries(opts.knobs ?? {})) {
+    const flag = KNOB_FLAGS[k as keyof KnobsPatch];
+    if (k === 'down') { if (v) args.push(flag); } else add(flag, v);
+  }
+  if (opts.serviceKnobs) add('--service-knobs', JSON.stringify(opts.serviceKnobs));
+  return args;
+}
+
+/**
+ * Runs the simulators as a child process (`vendorflow sim start --json`), so their CPU and memory
+ * never share the caller's event loop, and resolves once every port listens.
+ */
+export async function spawnSimulators(opts: SimulatorOptions = {}): Promise<SpawnedSimulators> {
+  const child = spawn(process.execPath, [BIN, ...simStartArgs(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const services = await new Promise<ServiceUrls>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => fail(`not ready after ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new VendorflowError('SERVICE_UNAVAILABLE', `simulators failed to start: ${why}${stderr ? `: ${stderr.trim()}` : ''}`));
+    };
+    child.once('exit', (code, signal) => fail(`exited with ${signal ?? code}`));
+    child.once('error', (e) => fail(e.message));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      try {
+        const ready = JSON.parse(out.slice(0, nl)) as { services: ServiceUrls };
+        if (!SERVICE_NAMES.every((s) => Array.isArray(ready.services?.[s]))) throw new Error('no service URLs');
+        resolve(ready.services);
+      } catch (e) {
+        fail(`unreadable ready line (${(e as Error).message})`);
+      }
+    });
+  });
+
+  return {
+    services,
+    pid: child.pid!,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
