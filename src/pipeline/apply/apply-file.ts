@@ -27,6 +27,8 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   const start = await ctx.db.unitOfWork((r) => r.ingest.getCheckpoint(ctx.fileId));
   if (!start || start.status !== 'applying') return { chunksApplied: 0, chunksTakenByOthers: 0 };
   let position = start.lastLine;
+  // Most files have no refused URL: then no chunk needs to look for one.
+  const anyBlockedUrl = (await ctx.db.unitOfWork((r) => r.ingest.countRowErrors(ctx.fileId, 'URL_BLOCKED'))) > 0;
   let validate: ((r: SourceRecord) => ValidatedRow) | null = null;
   const onLayout = (l: ResponseLayout) => { validate = createRowValidator(ctx.compiled, l.index, l.expectedFields); };
   const outcome: ApplyOutcome = { chunksApplied: 0, chunksTakenByOthers: 0 };
@@ -46,7 +48,7 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
     try {
       await ctx.db.unitOfWork(async (r) => {
         if (!(await r.ingest.advanceCheckpoint(ctx.fileId, position, last))) throw new ChunkTaken();
-        await applyChunk(ctx, r, records.map(validate!), from, last);
+        await applyChunk(ctx, r, records.map(validate!), from, last, anyBlockedUrl);
         crashPoint('apply.in-chunk');
       });
       position = last;
@@ -82,9 +84,9 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   return outcome;
 }
 
-async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[], from: number, to: number): Promise<void> {
+async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[], from: number, to: number, anyBlockedUrl: boolean): Promise<void> {
   const baselines = new Map((await r.ingest.baselinesBetween(ctx.fileId, from, to)).map((b) => [b.line, b]));
-  const blockedUrls = await r.ingest.rowErrorsBetween(ctx.fileId, from, to, ['URL_BLOCKED']);
+  const blockedUrls = anyBlockedUrl ? await r.ingest.rowErrorsBetween(ctx.fileId, from, to, ['URL_BLOCKED']) : [];
   const dropped = new Set(blockedUrls.map((b) => `${b.line}\u0000${b.col}`));
   const work: Array<{ apply: ApplyRow; baseline: BaselineRow }> = [];
   for (const row of rows) {
