@@ -6,6 +6,7 @@ import type { Platform } from '../main/platform.js';
 import { registerCheckUrl } from './commands/check-url.js';
 import { registerCycle } from './commands/cycle.js';
 import { registerDemo } from './commands/demo.js';
+import { registerGc } from './commands/gc.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerRun } from './commands/run.js';
 import { registerWorker } from './commands/worker.js';
@@ -39,6 +40,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerWorker(program, ctx);
   registerCheckUrl(program, ctx);
   registerSpec(program, ctx);
+  registerGc(program, ctx);
   registerSim(program, ctx);
   return program;
 }

@@ -84,6 +84,26 @@ export const ConfigSchema = z.object({
     leaseMs: 30_000, reconcileIntervalMs: 5000, pickupIntervalMs: 60_000, maxAttempts: 5,
     defaultResponseWindowMs: 86_400_000,
   }),
+  /** Vendor schedules (src/pipeline/schedule): one scheduler is active across all worker processes. */
+  schedule: z.object({
+    /** Run the scheduler in worker processes (one of them holds the lock and fires). */
+    enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    /** How often the scheduler fires what fell due, standbys try to take over, and SLAs are judged; keep it below the shortest cron interval. */
+    tickMs: int(100, 3_600_000).default(15_000),
+  }).strict().default({ enabled: true, tickMs: 15_000 }),
+  /** How long kept data lives, in days (`vendorflow gc`, src/pipeline/retention). */
+  retention: z.object({
+    /** Spooled outbound and inbound files under `home`/spool. */
+    spoolDays: int(0, 36_500).default(14),
+    /** Archived files under `home`/archive and in `archiveDirs`. */
+    archiveDays: int(0, 36_500).default(90),
+    /** Snapshot rows of finished runs. */
+    snapshotDays: int(0, 36_500).default(30),
+    /** Per-row payloads of finished files: values sent (those no change detection refers to), ingest baselines, masked raw lines. */
+    rowPayloadDays: int(0, 36_500).default(90),
+    /** Local archive folders, e.g. the embedded SFTP server's `<inbox>/archive` when the vendor's server is this machine. */
+    archiveDirs: z.array(z.string().min(1)).default([]),
+  }).strict().default({ spoolDays: 14, archiveDays: 90, snapshotDays: 30, rowPayloadDays: 90, archiveDirs: [] }),
   /** What the stages run against (src/main/pipeline-environment.ts): vendors, internal services, SFTP, spool. */
   pipeline: z.object({
     /** Vendor spec files this deployment knows; absent means the three example vendors. */
@@ -129,4 +149,6 @@ export const ENV_KEYS: Record<string, string> = {
   CYCLE_LEASE_MS: 'cycles.leaseMs',
   CYCLE_RECONCILE_INTERVAL_MS: 'cycles.reconcileIntervalMs',
   CYCLE_PICKUP_INTERVAL_MS: 'cycles.pickupIntervalMs',
+  SCHEDULE_ENABLED: 'schedule.enabled',
+  SCHEDULE_TICK_MS: 'schedule.tickMs',
 };

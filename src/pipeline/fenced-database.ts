@@ -18,6 +18,7 @@ export function fencedDatabase(db: Database, lease: Lease, leaseMs: number): Dat
   return {
     engine: db.engine,
     migrate: () => db.migrate(),
+    tryLock: (name) => db.tryLock(name),
     close: async () => {},
     unitOfWork: (fn) => db.unitOfWork(async (repos) => {
       if (!(await repos.leases.fence(lease, leaseMs))) throw new LeaseLostError(lease);

@@ -9,6 +9,7 @@ import { PGliteDialect } from './pglite-dialect.js';
 import { lockDataDir } from './pglite-lock.js';
 import type { Database } from './port.js';
 import { createRepositories } from './repositories/index.js';
+import { inProcessSessionLocks, postgresSessionLocks } from './session-lock.js';
 import type { DB } from './schema.js';
 
 export type DatabaseTarget =
@@ -31,8 +32,10 @@ export function describeTarget(t: DatabaseTarget): string {
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   const db = target.engine === 'postgres' ? await openPostgres(target) : await openPGlite(target.dataDir);
+  const tryLock = target.engine === 'postgres' ? postgresSessionLocks(target.url) : inProcessSessionLocks();
   return {
     engine: target.engine,
+    tryLock,
     async unitOfWork(fn) {
       if (insideUnitOfWork.getStore()) {
         throw new VendorflowError('NESTED_UNIT_OF_WORK',

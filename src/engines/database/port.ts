@@ -1,4 +1,5 @@
 import type { Repositories } from './repositories/index.js';
+import type { SessionLock } from './session-lock.js';
 
 /**
  * The database port. The only way in is a unit of work: the callback receives repositories bound
@@ -9,9 +10,15 @@ import type { Repositories } from './repositories/index.js';
 export interface Database {
   readonly engine: 'pglite' | 'postgres';
   unitOfWork<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Takes a named lock held by a session of its own until `release` or until that connection ends
+   * (a process that dies releases it); null while another session holds it. On PGlite the process
+   * is alone with its data, so only holders within this process are excluded.
+   */
+  tryLock(name: string): Promise<SessionLock | null>;
   /** Applies pending migrations; idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
 
-export type { Repositories };
+export type { Repositories, SessionLock };

@@ -5,6 +5,7 @@ import * as transfer from './006-transfer.js';
 import * as ingest from './007-ingest.js';
 import * as cycles from './008-cycles.js';
 import * as platformSettings from './009-platform-settings.js';
+import * as schedules from './010-schedules.js';
 
 /** Migrations in order; names sort, and a name never changes once released. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '007-ingest': ingest,
   '008-cycles': cycles,
   '009-platform-settings': platformSettings,
+  '010-schedules': schedules,
 };

@@ -10,6 +10,8 @@ export const IN_FLIGHT: CycleStatus[] = ['pending', 'running', 'awaiting', 'awai
 export interface CycleRow {
   tenantId: string; cycleId: string; runId: string; vendorId: string; kind: string;
   status: CycleStatus; stage: CycleStage; scheduledFor: Date; deadline: Date | null; slaStatus: 'met' | 'missed' | null;
+  /** Scheduled time + the vendor's delivery SLA; when the file was delivered; what missed the SLA (delivery | response). */
+  deliveryDeadline: Date | null; deliveredAt: Date | null; slaReason: string | null;
   attempts: number; leaseOwner: string | null; leaseExpiresAt: Date | null;
   counters: Record<string, unknown>; timings: Record<string, unknown>; error: string | null;
   createdAt: Date; updatedAt: Date;
@@ -34,7 +36,7 @@ export interface CyclesRepository {
   awaitingFor(outboundFileId: string): Promise<CycleRow | undefined>;
   /** Inbound files that answer an awaiting cycle's outbound file. */
   answeredWhileAwaiting(limit: number): Promise<Array<{ fileId: string; answersFileId: string }>>;
-  /** A response arrived: the SLA is met if before the deadline, and the cycle goes on to ingest. */
+  /** A response arrived: the SLA is missed if after the deadline (met is decided when the cycle is done), and the cycle goes on to ingest. */
   responseArrived(cycleId: string, responseFileId: string): Promise<boolean>;
   /** A failed cycle goes back to its stage with fresh attempts (the reconciler enqueues it). */
   resume(cycleId: string): Promise<CycleRow>;
@@ -48,6 +50,7 @@ export function toCycle(r: any): CycleRow {
   return {
     tenantId: r.tenant_id, cycleId: r.cycle_id, runId: r.run_id, vendorId: r.vendor_id, kind: r.kind,
     status: r.status, stage: r.stage, scheduledFor: r.scheduled_for, deadline: r.deadline, slaStatus: r.sla_status,
+    deliveryDeadline: r.delivery_deadline ?? null, deliveredAt: r.delivered_at ?? null, slaReason: r.sla_reason ?? null,
     attempts: r.attempts, leaseOwner: r.lease_owner, leaseExpiresAt: r.lease_expires_at,
     counters: r.counters, timings: r.timings, error: r.error, createdAt: r.created_at, updatedAt: r.updated_at,
   };
@@ -101,6 +104,11 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
       const res = await sql`update cycles set stage = ${to.stage}, status = ${to.status}, attempts = 0,
           lease_owner = null, lease_expires_at = null, error = null, updated_at = now(),
           deadline = ${to.deadline === undefined ? sql`deadline` : to.deadline},
+          ${to.stage === 'await' ? sql`delivered_at = now(),
+          sla_reason = case when delivery_deadline < now() and sla_status is distinct from 'missed' then 'delivery' else sla_reason end,
+          sla_status = case when delivery_deadline < now() then 'missed' else sla_status end,` : sql``}
+          ${to.stage === 'done' ? sql`sla_status = coalesce(sla_status, case when delivered_at > delivery_deadline then 'missed' else 'met' end),
+          sla_reason = case when sla_status is null and delivered_at > delivery_deadline then 'delivery' else sla_reason end,` : sql``}
           counters = counters || ${JSON.stringify(to.counters ?? {})}::jsonb,
           timings = timings || ${JSON.stringify(to.timing ?? {})}::jsonb
         where cycle_id = ${lease.id} and lease_token = ${lease.token} and stage = ${from} and status = 'running'`.execute(db);
@@ -116,7 +124,8 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
       return rows.map((r) => ({ tenantId: r.tenant_id, vendorId: r.vendor_id }));
     },
     async markOverdue() {
-      const rows = await sql<{ cycle_id: string }>`update cycles set status = 'awaiting-overdue', sla_status = 'missed', updated_at = now()
+      const rows = await sql<{ cycle_id: string }>`update cycles set status = 'awaiting-overdue', sla_status = 'missed', updated_at = now(),
+          sla_reason = case when sla_status is distinct from 'missed' then 'response' else sla_reason end
         where status = 'awaiting' and deadline < now() returning cycle_id`.execute(db);
       return rows.rows.map((r) => r.cycle_id);
     },
@@ -136,7 +145,8 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
     },
     async responseArrived(cycleId, responseFileId) {
       const res = await sql`update cycles set status = 'running', stage = 'ingest', attempts = 0, updated_at = now(),
-          sla_status = case when sla_status = 'missed' or (deadline is not null and now() > deadline) then 'missed' else 'met' end,
+          sla_status = case when deadline is not null and now() > deadline then 'missed' else sla_status end,
+          sla_reason = case when sla_status is distinct from 'missed' and deadline is not null and now() > deadline then 'response' else sla_reason end,
           counters = counters || jsonb_build_object('responseFileId', ${responseFileId}::text),
           timings = timings || jsonb_build_object('responseAt', now())
         where cycle_id = ${cycleId} and status in ('awaiting', 'awaiting-overdue')`.execute(db);

@@ -7,7 +7,10 @@ import { createIngestRepository, type IngestRepository } from './ingest.js';
 import { createGatherRepository, type GatherRepository } from './gather.js';
 import { createLeasesRepository, type LeasesRepository } from './leases.js';
 import { createOutboundFilesRepository, type OutboundFilesRepository } from './outbound-files.js';
+import { createRetentionRepository, type RetentionRepository } from './retention.js';
 import { createRunsRepository, type RunsRepository } from './runs.js';
+import { createSchedulesRepository, type SchedulesRepository } from './schedules.js';
+import { createSlaRepository, type SlaRepository } from './sla.js';
 import { createRunResultsRepository, type RunResultsRepository } from './run-results.js';
 import { createPlatformSettingsRepository, type PlatformSettingsRepository } from './platform-settings.js';
 import { createTenantsRepository, type TenantsRepository } from './tenants.js';
@@ -29,6 +32,9 @@ export interface Repositories {
   leases: LeasesRepository;
   outboundFiles: OutboundFilesRepository;
   transfers: TransfersRepository;
+  schedules: SchedulesRepository;
+  sla: SlaRepository;
+  retention: RetentionRepository;
 }
 
 export function createRepositories(db: Kysely<DB>): Repositories {
@@ -45,5 +51,8 @@ export function createRepositories(db: Kysely<DB>): Repositories {
     leases: createLeasesRepository(db),
     outboundFiles: createOutboundFilesRepository(db),
     transfers: createTransfersRepository(db),
+    schedules: createSchedulesRepository(db),
+    sla: createSlaRepository(db),
+    retention: createRetentionRepository(db),
   };
 }
