@@ -53,6 +53,8 @@ export const IngestSpec = z.object({
   ]).optional(),
   /** Plan codes the vendor may answer for, besides those already on the tenant's records. */
   planCodes: z.array(z.string()).default([]),
+  /** The vendor's plan codes back to ours (the inverse of the tenant's outbound `planCodes` map). */
+  planCodeMap: z.record(z.string(), z.string()).default({}),
 }).strict().superRefine((s, ctx) => {
   const names = new Set(s.columns.map((c) => c.name));
   const roles = s.columns.map((c) => c.role).filter(Boolean);

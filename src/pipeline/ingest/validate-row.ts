@@ -112,7 +112,7 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
       if (parsed.ambiguous) issues.push({ col: c.name, code: 'DATE_AMBIGUOUS', message: `${c.name}: "${v}" ${parsed.ambiguous}` });
       clean.push(String(parsed.value));
       if (c.role === 'employeeId') employeeId = String(parsed.value);
-      else if (c.role === 'planCode') planCode = String(parsed.value);
+      else if (c.role === 'planCode') planCode = compiled.spec.planCodeMap[String(parsed.value)] ?? String(parsed.value);
       if (c.type === 'url') urls.push({ col: c.name, field: c.field, url: v });
       if (c.field) values[c.field] = parsed.value;
     }
