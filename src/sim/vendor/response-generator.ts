@@ -111,11 +111,13 @@ function mess(rows: Record<string, string>[], rand: () => number, spec: VendorSp
   const fixed = spec.inbound!.format === 'fixed-width';
   pick().message = 'Enrolled, "per plan rules", see notes';
   pick().message = 'Coverage tier changed, employee + spouse';
-  // Mixed date formats in one file.
-  for (let i = 0; i < Math.max(1, rows.length / 10); i++) {
+  // Mixed date formats in one file — among those the spec accepts: a vendor whose spec names one
+  // format keeps to it (otherwise a tenth of its rows would always be rejected and the file quarantined).
+  const formats = spec.inbound!.dateFormats;
+  for (let i = 0; formats.length > 1 && i < Math.max(1, rows.length / 10); i++) {
     const r = pick();
     const iso = isoDate(r.effective_date ?? '') ?? '2025-01-01';
-    r.effective_date = rand() < 0.5 ? `${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(0, 4)}` : iso;
+    r.effective_date = formatDate(iso, formats[Math.floor(rand() * formats.length)]!);
   }
   // Invisible characters around identifiers.
   const r1 = pick(); r1.employee_id = fixed ? `${r1.employee_id}\u00A0` : `\u200B${r1.employee_id}`;
