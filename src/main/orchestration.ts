@@ -1,42 +1,171 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { bindHandlers } from '../jobs/bind-handlers.js';
+import { gatherBatch } from '../pipeline/gather/gather-batch.js';
+import { advanceMemberHashes } from '../pipeline/generate/mark-file-delivered.js';
+import { generateFile, type GeneratedFile } from '../pipeline/generate/generate-file.js';
+import { deliverFile } from '../pipeline/deliver/deliver-file.js';
+import { correlate } from '../pipeline/ingest/correlate.js';
+import { ingestSpecFromVendor } from '../pipeline/ingest/from-vendor-spec.js';
+import { compileIngestSpec, type CompiledIngestSpec } from '../pipeline/ingest/ingest-spec.js';
+import { ingestFile, type IngestSummary } from '../pipeline/ingest/ingest-file.js';
+import { pollInbox } from '../pipeline/pickup/poll-inbox.js';
+import { planRun } from '../pipeline/plan/plan-run.js';
+import { reconcileFile } from '../pipeline/reconcile/reconcile-file.js';
 import { createOrchestrator, type Orchestrator } from '../pipeline/run-cycle.js';
-import type { PipelineStages } from '../pipeline/stage-ports.js';
-import { NonRetryableError } from '../shared/errors.js';
+import type { CycleStageInput, PipelineStages } from '../pipeline/stage-ports.js';
+import type { Database } from '../engines/database/port.js';
+import { NonRetryableError, VendorflowError } from '../shared/errors.js';
+import { openPipelineEnvironment, type PipelineEnvironment } from './pipeline-environment.js';
 import type { Platform } from './platform.js';
 
 /**
- * Wires each stage of the run to its use-case. A stage whose use-case has not landed yet fails its
- * job with a clear, non-retried error naming what is missing; the cycle then shows it in
- * `cycle status` and can be resumed once it is there.
+ * Wires each stage of the run to its use-case: thin adapters from the orchestrator's narrow port
+ * (`PipelineStages`) to plan, gather, generate, deliver, pickup, ingest/apply and reconcile. Where
+ * a use-case does more than one stage (ingestFile runs both passes and the reconciliation) the
+ * adapter stops it at the stage boundary, so each stage's time and crash recovery are its own.
  */
-function missing(stage: string, where: string): never {
-  throw new NonRetryableError('SERVICE_UNAVAILABLE', `stage ${stage} is not available in this build (expected ${where})`);
-}
+export function pipelineStages(platform: Platform, env: PipelineEnvironment): PipelineStages {
+  const compiled = new Map<string, CompiledIngestSpec>();
+  /** The vendor's response spec, reading its plan codes back through this tenant's outbound plan-code map. */
+  const ingestSpec = async (db: Database, tenantId: string, vendorId: string) => {
+    const tv = await db.unitOfWork((r) => r.outboundFiles.tenantVendor(tenantId, vendorId));
+    const outbound = (tv?.settings.planCodes ?? {}) as Record<string, string>;
+    const planCodeMap = Object.fromEntries(Object.entries(outbound).map(([ours, theirs]) => [theirs, ours]));
+    const key = `${vendorId}\u0000${JSON.stringify(planCodeMap)}`;
+    let c = compiled.get(key);
+    if (!c) compiled.set(key, c = compileIngestSpec({ ...ingestSpecFromVendor(env.vendors.get(vendorId)), planCodeMap }));
+    return c;
+  };
+  const outboundDir = join(env.spoolDir, 'outbound');
+  const inboundPath = (fileId: string) => join(env.spoolDir, 'inbound', fileId);
+  const reportDir = join(env.spoolDir, 'reports');
 
-export function pipelineStages(_platform: Platform): PipelineStages {
+  const generate = (input: CycleStageInput, fileId?: string): Promise<GeneratedFile> => generateFile({
+    db: input.db, pii: platform.pii, tenantId: input.tenantId, runId: input.runId, vendorSpec: env.vendors.get(input.vendorId),
+    kind: input.kind === 'change' ? 'change' : 'full', cycleId: input.cycleId, spoolDir: outboundDir, ...(fileId ? { fileId } : {}),
+  });
+
+  /** The response file's stored name and spooled path (pickup put it there). */
+  async function response(db: Database, fileId: string) {
+    const file = await db.unitOfWork((r) => r.ingest.getFile(fileId));
+    if (!file) throw new VendorflowError('NOT_FOUND', `no response file ${fileId}`);
+    const path = inboundPath(fileId);
+    if (!existsSync(path)) throw new NonRetryableError('NOT_FOUND', `response ${file.name} (${fileId}) is not in this process's spool ${env.spoolDir}`);
+    return { name: file.name, path };
+  }
+
+  const ingest = async (input: CycleStageInput & { responseFileId: string }, opts: { pass1Only: boolean }): Promise<IngestSummary | null> => {
+    const { name, path } = await response(input.db, input.responseFileId);
+    try {
+      return await ingestFile({
+        db: input.db, tenantId: input.tenantId, vendorId: input.vendorId, path, name, spec: await ingestSpec(input.db, input.tenantId, input.vendorId),
+        answersFileId: String(input.counters['generate.outboundFileId'] ?? '') || null, cycleId: input.cycleId,
+        checkUrl: env.urlChecker(input.vendorId),
+        // Pass 1's verdict is committed before the first chunk: stopping there ends the ingest stage.
+        ...(opts.pass1Only ? { hooks: { beforeChunk: async () => { throw STOP_AT_APPLY; } } } : {}),
+      });
+    } catch (e) {
+      if (e === STOP_AT_APPLY) return null;
+      throw e;
+    }
+  };
+
   return {
-    // planRun (src/pipeline/plan/plan-run.ts) has landed but needs the tenant's HRIS OrgSource from src/connectors.
-    async planRun() { return missing('plan', 'an HRIS OrgSource from src/connectors for planRun in src/pipeline/plan/plan-run.ts'); },
-    async gatherBatch() { return missing('gather', 'gatherBatch in src/pipeline/gather'); },
-    async generateFile() { return missing('generate', 'generateFile in src/pipeline/format'); },
-    async deliverFile() { return missing('deliver', 'vendor endpoint wiring for deliverFile in src/pipeline/deliver/deliver-file.ts'); },
-    async pollInbox() { return missing('pickup', 'pollInbox in src/pipeline/pickup'); },
-    async ingestFile() { return missing('ingest', 'ingestFile in src/pipeline/ingest'); },
-    async applyFile() { return missing('apply', 'applyFile in src/pipeline/apply'); },
-    async reconcileCycle() { return missing('reconcile', 'reconcileCycle in src/pipeline/reconcile'); },
-    async ingestUnsolicited() { return missing('ingest', 'ingestFile in src/pipeline/ingest'); },
-    async responseWindowMs() { return null; },
+    async planRun({ db, tenantId, runId, gatherMode }) {
+      const counts = await planRun({
+        db, tenantId, runId, gatherMode: gatherMode === 'per-employee' ? 'per-employee' : 'batched',
+        org: env.connectors().org, plan: { maxBatchSize: env.maxBatchSize },
+      });
+      // One call lists the units, one per unit lists its members (retries not counted).
+      return { ...counts, calls: counts.units + 1 };
+    },
+    async gatherBatch({ db, batchId, gatherMode }) {
+      const mode = gatherMode === 'per-employee' ? 'per-employee' : 'batched';
+      const r = await gatherBatch({ db, pii: platform.pii, connectors: env.connectors(), cache: platform.cache }, batchId, { mode });
+      // The gathered snapshots become the tenant's current employees (what responses are checked against).
+      for (let after: string | null = null; ;) {
+        const last: string | null = await db.unitOfWork((repos) => repos.runResults.promoteBatch(batchId, after));
+        if (last === null) break;
+        after = last;
+      }
+      return {
+        employees: r.employees, complete: r.complete, incomplete: r.incomplete, reasons: r.reasons,
+        calls: r.calls, naiveCalls: r.naiveCalls, outcomes: r.outcomes,
+        cacheServed: r.tally.cacheServed, cacheMissed: r.tally.cacheMissed, versionRefetches: r.tally.versionRefetches,
+      };
+    },
+    async generateFile(input) {
+      const f = await generate(input);
+      return {
+        outboundFileId: f.fileId, name: f.name, path: f.path, bytes: f.size, records: f.records, lines: f.lines,
+        rejected: f.rejected, incomplete: f.incomplete, codes: f.codes,
+      };
+    },
+    async deliverFile(input) {
+      let path = String(input.counters['generate.path'] ?? '');
+      const file = await input.db.unitOfWork((r) => r.transfers.get(input.tenantId, input.outboundFileId));
+      // Generated on another machine (or its spool was cleaned): make it again here, same row and numbers.
+      if (file?.status !== 'delivered' && !existsSync(path)) path = (await generate(input, input.outboundFileId)).path;
+      const started = performance.now();
+      const d = await deliverFile({ db: input.db, sessions: platform.sessions }, {
+        tenantId: input.tenantId, fileId: input.outboundFileId, localPath: path, endpoint: env.endpoint(input.vendorId),
+        onDelivered: async (r) => { await advanceMemberHashes(r, input.tenantId, input.outboundFileId); },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      return { remotePath: d.remotePath, bytes: d.size, bytesSent: d.bytesSent, attempts: d.attempts, seconds: round(seconds, 3) };
+    },
+    async pollInbox({ db, tenantId, vendorId }) {
+      const found: Array<{ fileId: string; answersFileId: string | null }> = [];
+      const result = await pollInbox({ db, sessions: platform.sessions, spoolDir: env.spoolDir }, {
+        tenantId, endpoint: env.endpoint(vendorId),
+        handOn: async (file) => {
+          const answers = await correlate(db, { tenantId, vendorId, name: file.name, path: file.path, compiled: await ingestSpec(db, tenantId, vendorId) });
+          if (answers) await db.unitOfWork((r) => r.ingest.setAnswersFile(file.fileId, answers));
+          found.push({ fileId: file.fileId, answersFileId: answers });
+        },
+      });
+      for (const r of result.rejected) platform.log.warn({ vendorId, file: r.name }, `response rejected at pickup: ${r.error}`);
+      return found;
+    },
+    async ingestFile(input) {
+      const s = await ingest(input, { pass1Only: true });
+      const cp = await input.db.unitOfWork((r) => r.ingest.getCheckpoint(input.responseFileId));
+      return { status: s?.status ?? cp?.status ?? 'unknown', received: cp?.received ?? 0, rejected: cp?.rejected ?? 0, reason: cp?.reason ?? null };
+    },
+    async applyFile(input) {
+      const s = (await ingest(input, { pass1Only: false }))!;
+      const c = s.reconciliation;
+      return { status: s.status, applied: c.applied, merged: c.merged, conflicted: c.conflicted, skipped: c.skipped, rejected: c.rejected };
+    },
+    async reconcileCycle(input) {
+      const c = await reconcileFile(input.db, { fileId: input.responseFileId, reportDir, reportName: `${input.cycleId}-discrepancies.csv` });
+      return { ...c };
+    },
+    async ingestUnsolicited({ db, tenantId, vendorId, fileId }) {
+      const { name, path } = await response(db, fileId);
+      const s = await ingestFile({ db, tenantId, vendorId, path, name, spec: await ingestSpec(db, tenantId, vendorId), answersFileId: null, checkUrl: env.urlChecker(vendorId) });
+      return { status: s.status, ...s.reconciliation };
+    },
+    async responseWindowMs(_tenantId, vendorId) {
+      return env.responseWindowMs(vendorId);
+    },
   };
 }
 
-export function openOrchestrator(platform: Platform, stages: PipelineStages = pipelineStages(platform)): Orchestrator {
+const STOP_AT_APPLY = Symbol('stop at apply');
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
+
+export function openOrchestrator(platform: Platform, stages?: PipelineStages): Orchestrator & { close(): Promise<void> } {
   const { cycles, queue } = platform.config;
-  return createOrchestrator({
-    db: platform.db, queue: platform.queue, stages,
+  const env = openPipelineEnvironment(platform.config);
+  const orchestrator = createOrchestrator({
+    db: platform.db, queue: platform.queue, stages: stages ?? pipelineStages(platform, env),
     leaseMs: cycles.leaseMs, maxAttempts: cycles.maxAttempts, pickupIntervalMs: cycles.pickupIntervalMs,
     defaultResponseWindowMs: cycles.defaultResponseWindowMs,
     backoff: { attempts: queue.attempts, backoffMs: queue.backoffMs, maxBackoffMs: queue.maxBackoffMs, concurrency: queue.concurrency },
   });
+  return { ...orchestrator, close: () => env.close() };
 }
 
 /** Makes this process a worker: consumes jobs and runs the reconciler until `stop`. */

@@ -20,5 +20,6 @@ export async function runWorker(opts: { configFile?: string; log: (line: string)
   opts.log(`worker ${process.pid} stopping`);
   await scheduling.stop();
   await working.stop();
+  await orchestrator.close();
   await platform.close();
 }

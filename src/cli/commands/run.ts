@@ -40,6 +40,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           if (result.status === 'failed' || result.status === 'blocked') process.exitCode = 1;
         } finally {
           await working?.stop();
+          await orchestrator.close();
         }
       } finally {
         await platform.close();

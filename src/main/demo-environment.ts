@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import ssh2 from 'ssh2';
+import type { Config } from '../config/schema.js';
+import type { Database } from '../engines/database/port.js';
+import { PLANS } from '../sim/catalog.js';
+import { startVendorSimulator, type VendorSimulator } from '../sim/vendor/vendor-simulator.js';
+import type { VendorSpec } from '../vendors/spec-schema.js';
+
+/** The internal services a run gathers from: the simulators, in this process or a child. */
+export interface InternalServices {
+  services: Record<string, string[]>;
+  /** Set when they run in their own process (its peak memory is reported separately). */
+  pid?: number;
+  stop(): Promise<void>;
+}
+export type StartServices = (opts: { employees: number; seed: number; latencyMs: number }) => Promise<InternalServices>;
+
+export interface DemoEnvironmentOptions {
+  home: string;
+  specs: readonly VendorSpec[];
+  employees: number;
+  seed: number;
+  latencyMs: number;
+  startServices: StartServices;
+  /** How often the demo vendor answers delivered files. */
+  vendorPollMs?: number;
+}
+
+export interface DemoEnvironment {
+  /** The `pipeline` config section that binds the stages to these services and this vendor. */
+  pipeline: Config['pipeline'];
+  services: InternalServices;
+  vendor: VendorSimulator;
+  stop(): Promise<void>;
+}
+
+const VENDOR_USER = 'vendorflow';
+
+/**
+ * Everything a run needs around the platform, with zero set-up: the simulators (internal services)
+ * and the demo vendor — the embedded SFTP server on a free loopback port, answering what it
+ * receives. Keys are generated once under `<home>/demo` and reused: our SSH client key, and (by the
+ * vendor simulator) its host key, which is pinned in the returned bindings like any vendor's.
+ */
+export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<DemoEnvironment> {
+  const dir = resolve(o.home, 'demo');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyPath = join(dir, 'client_ed25519');
+  if (!existsSync(keyPath)) {
+    const k = ssh2.utils.generateKeyPairSync('ed25519');
+    writeFileSync(keyPath, k.private, { mode: 0o600 });
+    writeFileSync(`${keyPath}.pub`, k.public);
+  }
+  const services = await o.startServices({ employees: o.employees, seed: o.seed, latencyMs: o.latencyMs });
+  let vendor: VendorSimulator;
+  try {
+    vendor = await startVendorSimulator({
+      root: join(dir, 'vendor'), specs: o.specs, username: VENDOR_USER, authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8')],
+      seed: o.seed, pollMs: o.vendorPollMs ?? 500,
+    });
+  } catch (e) {
+    await services.stop();
+    throw e;
+  }
+  const endpoint = {
+    host: vendor.server.host, port: vendor.server.port, username: VENDOR_USER, privateKey: `file:${keyPath}`,
+    hostKeyFingerprint: vendor.server.hostKeySha256,
+  };
+  return {
+    pipeline: {
+      serviceUrls: services.services, maxBatchSize: 2000,
+      vendorEndpoints: Object.fromEntries(o.specs.map((s) => [s.id, endpoint])),
+    },
+    services, vendor,
+    async stop() {
+      await vendor.close().catch(() => undefined);
+      await services.stop();
+    },
+  };
+}
+
+/**
+ * Registers the tenant and its vendors (spec and per-tenant settings such as group numbers), as an
+ * operator would before the first run. Idempotent.
+ */
+export async function enrolTenant(db: Database, tenantId: string, specs: readonly VendorSpec[]): Promise<void> {
+  await db.unitOfWork(async (r) => {
+    await r.tenants.ensure({ tenantId, name: `Tenant ${tenantId}` });
+    for (const spec of specs) {
+      const sha = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+      await r.outboundFiles.putVendor(tenantId, spec.id, spec.name, spec, sha);
+      const existing = await r.outboundFiles.tenantVendor(tenantId, spec.id);
+      if (!existing || Object.keys(existing.settings).length === 0) {
+        const code = tenantId.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 10) || 'TENANT';
+        await r.outboundFiles.putTenantVendor(tenantId, spec.id, {
+          groupNumber: `G-${code}`, sponsorId: code, sponsorName: `Tenant ${tenantId}`, policyNumber: `POL-${code}`, payerId: '987654321',
+          planCodes: vendorPlanCodes(spec),
+        });
+      }
+    }
+  });
+}
+
+/**
+ * The vendor's own codes for the synthetic plans it covers, as a carrier assigns them (short:
+ * `DEN-BASIC` → `DBASIC`, fitting a 6-byte fixed-width field); responses come back in these codes.
+ */
+export function vendorPlanCodes(spec: VendorSpec): Record<string, string> {
+  const types = new Set<string>(spec.outbound.planTypes);
+  return Object.fromEntries(Object.values(PLANS).filter((p) => types.has(p.type))
+    .map((p) => { const [a, b = ''] = p.code.split('-'); return [p.code, `${a![0]}${b}`.slice(0, 6)]; }));
+}
