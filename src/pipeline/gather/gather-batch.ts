@@ -191,7 +191,8 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
     await sleep(opts.versionRetryDelayMs * (round + 1));
     await Promise.all([...lag].map(async ([n, lagIds]) => {
       tally.versionRefetches += lagIds.length;
-      await collect(n, lagIds, target);
+      // Older answers are accepted here (only the service's own list is a floor): the skew check decides.
+      await collect(n, lagIds, lists.get(n) ?? new Map());
     }));
     computeTargets();
   }
