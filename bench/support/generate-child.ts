@@ -30,7 +30,7 @@ function wideCsvSpec(): VendorSpec {
   spec.outbound.members = 'subscribers';
   const base = spec.outbound.columns!;
   const extra: Column[] = [];
-  for (let k = 1; k <= 6; k++) {
+  for (let k = 1; k <= 13; k++) {
     for (const c of base.filter((x) => x.field && !x.field.startsWith('maintenance') && x.type === 'string')) extra.push({ ...c, name: `${c.name}_${k}`, required: false });
   }
   spec.outbound.columns = [...base, ...extra];
