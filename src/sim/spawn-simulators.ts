@@ -49,8 +49,11 @@ export async function spawnSimulators(opts: SimulatorOptions = {}): Promise<Spaw
 
   const services = await new Promise<ServiceUrls>((resolve, reject) => {
     let out = '';
+    let settled = false;
     const timer = setTimeout(() => fail(`not ready after ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
     const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
       reject(new VendorflowError('SERVICE_UNAVAILABLE', `simulators failed to start: ${why}${stderr ? `: ${stderr.trim()}` : ''}`));
@@ -60,12 +63,12 @@ export async function spawnSimulators(opts: SimulatorOptions = {}): Promise<Spaw
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
+      if (nl < 0 || settled) return;
       try {
         const ready = JSON.parse(out.slice(0, nl)) as { services: ServiceUrls };
         if (!SERVICE_NAMES.every((s) => Array.isArray(ready.services?.[s]))) throw new Error('no service URLs');
+        settled = true;
+        clearTimeout(timer);
         resolve(ready.services);
       } catch (e) {
         fail(`unreadable ready line (${(e as Error).message})`);

@@ -79,7 +79,7 @@ function parseOptions(o: SimStartOptions): SimulatorOptions {
     } catch {
       throw new VendorflowError('USAGE', '--service-knobs: not JSON');
     }
-    const parsed = z.record(z.enum(SERVICE_NAMES), KnobsPatch.strict()).safeParse(raw);
+    const parsed = z.partialRecord(z.enum(SERVICE_NAMES), KnobsPatch.strict()).safeParse(raw);
     if (!parsed.success) throw new VendorflowError('USAGE', `--service-knobs: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     serviceKnobs = parsed.data;
   }
