@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import ssh2 from 'ssh2';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../engines/database/port.js';
+import { createLocalStore } from '../engines/files/local-store.js';
 import { PLANS } from '../sim/catalog.js';
 import { startVendorSimulator, type VendorSimulator } from '../sim/vendor/vendor-simulator.js';
 import type { VendorSpec } from '../vendors/spec-schema.js';
@@ -26,6 +27,8 @@ export interface DemoEnvironmentOptions {
   startServices: StartServices;
   /** How often the demo vendor answers delivered files. */
   vendorPollMs?: number;
+  /** Vendors the demo vendor never answers (to see a response window run out); default none. */
+  silent?: readonly string[];
 }
 
 export interface DemoEnvironment {
@@ -56,8 +59,11 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
   const services = await o.startServices({ employees: o.employees, seed: o.seed, latencyMs: o.latencyMs });
   let vendor: VendorSimulator;
   try {
+    const root = join(dir, 'vendor');
+    const store = createLocalStore(root);
+    for (const spec of o.specs) for (const d of [spec.sftp.outbox, spec.sftp.inbox]) await store.mkdirp(d);
     vendor = await startVendorSimulator({
-      root: join(dir, 'vendor'), specs: o.specs, username: VENDOR_USER, authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8')],
+      root, specs: o.specs.filter((s) => !o.silent?.includes(s.id)), username: VENDOR_USER, authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8')],
       seed: o.seed, pollMs: o.vendorPollMs ?? 500,
     });
   } catch (e) {

@@ -41,9 +41,12 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
   const inboundPath = (fileId: string) => join(env.spoolDir, 'inbound', fileId);
   const reportDir = join(env.spoolDir, 'reports');
 
-  const generate = (input: CycleStageInput, fileId?: string): Promise<GeneratedFile> => generateFile({
+  // A cycle's file is dated by the cycle's scheduled time, so generating it again (after a crash, or
+  // on another machine) gives the same name and header dates, and a rerun of the same input the same file.
+  const generate = async (input: CycleStageInput, fileId?: string): Promise<GeneratedFile> => generateFile({
     db: input.db, pii: platform.pii, tenantId: input.tenantId, runId: input.runId, vendorSpec: env.vendors.get(input.vendorId),
     kind: input.kind === 'change' ? 'change' : 'full', cycleId: input.cycleId, spoolDir: outboundDir, ...(fileId ? { fileId } : {}),
+    now: (await input.db.unitOfWork((r) => r.cycles.get(input.cycleId)))?.scheduledFor ?? new Date(),
   });
 
   /** The response file's stored name and spooled path (pickup put it there). */

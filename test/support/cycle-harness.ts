@@ -8,7 +8,7 @@ import { ConfigSchema, type Config } from '../../src/config/schema.js';
 import { enrolTenant, startDemoEnvironment, type DemoEnvironment } from '../../src/main/demo-environment.js';
 import { openOrchestrator, startWorking } from '../../src/main/orchestration.js';
 import { openPlatform, type Platform } from '../../src/main/platform.js';
-import { benefitRecordsChecksum, summariseRun, watchRun } from '../../src/main/run-report.js';
+import { benefitRecordsChecksum, summariseRun, watchRun, type RunProgress } from '../../src/main/run-report.js';
 import { startSimulators } from '../../src/sim/start-simulators.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../src/vendors/registry.js';
 
@@ -31,14 +31,14 @@ export interface Harness {
  */
 export async function startHarness(o: {
   employees: number; seed?: number; databaseUrl?: string; redisUrl?: string;
-  cycles?: Partial<Config['cycles']>; queue?: Partial<Config['queue']>; responseWindowMs?: number;
+  cycles?: Partial<Config['cycles']>; queue?: Partial<Config['queue']>; responseWindowMs?: number; silent?: string[];
 }): Promise<Harness> {
   const home = mkdtempSync(join(tmpdir(), 'vf-cycle-'));
   const keyFile = join(home, 'pii-test.key');
   writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const specs = loadVendorRegistry(EXAMPLE_VENDOR_FILES).list();
   const env = await startDemoEnvironment({
-    home, specs, employees: o.employees, seed: o.seed ?? 7, latencyMs: 0, vendorPollMs: 200,
+    home, specs, employees: o.employees, seed: o.seed ?? 7, latencyMs: 0, vendorPollMs: 200, silent: o.silent ?? [],
     startServices: async (s) => {
       const sims = await startSimulators({ employees: s.employees, seed: s.seed, knobs: { latencyMs: 0, jitterMs: 0 } });
       return { services: sims.services, stop: () => sims.stop() };
@@ -75,15 +75,15 @@ export interface RunOutcome {
 }
 
 /** Starts a run on an open platform and follows it until every cycle settles (or `until`). */
-export async function runAndWatch(platform: Platform, tenantId: string, opts: { work: boolean; vendors?: string[]; timeoutMs?: number } ): Promise<RunOutcome> {
+export async function runAndWatch(platform: Platform, tenantId: string, opts: { work: boolean; vendors?: string[]; timeoutMs?: number; scheduledFor?: Date; until?: (p: RunProgress) => boolean }): Promise<RunOutcome> {
   const vendors = opts.vendors ?? VENDORS;
   await enrolTenant(platform.db, tenantId, loadVendorRegistry(EXAMPLE_VENDOR_FILES).list().filter((s) => vendors.includes(s.id)));
   const orchestrator = openOrchestrator(platform);
   const working = opts.work ? await startWorking(platform, orchestrator, () => undefined) : null;
   try {
-    const { runId } = await orchestrator.startRun({ tenantId, vendorIds: vendors, kind: 'full' });
+    const { runId } = await orchestrator.startRun({ tenantId, vendorIds: vendors, kind: 'full', ...(opts.scheduledFor ? { scheduledFor: opts.scheduledFor } : {}) });
     const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
-    const { run, cycles } = await watchRun(platform.db, runId, { pollMs: 100, until: () => Date.now() > deadline });
+    const { run, cycles } = await watchRun(platform.db, runId, { pollMs: 100, until: (p) => Date.now() > deadline || (opts.until?.(p) ?? false) });
     return {
       runId, status: run.status,
       cycles: cycles.map((c) => ({ vendorId: c.vendorId, status: c.status, stage: c.stage, sla: c.slaStatus, error: c.error })),
