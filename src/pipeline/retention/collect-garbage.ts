@@ -60,6 +60,7 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
     await sweep(dir, before(o.policy.archiveDays), o.dryRun, () => false, report.archives.removed);
   }
 
+  if (!o.dryRun) await o.db.unitOfWork((r) => r.retention.refreshStatistics());
   let after: string | null = null;
   for (;;) {
     const runs: string[] = await o.db.unitOfWork((r) => r.retention.expiredSnapshotRuns(before(o.policy.snapshotDays), after, PAGE));

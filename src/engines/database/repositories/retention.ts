@@ -16,6 +16,12 @@ export interface RetentionRepository {
   /** Keyset page of finished runs created before `before` that still have snapshot rows. */
   expiredSnapshotRuns(before: Date, afterRunId: string | null, limit: number): Promise<string[]>;
   countSnapshots(runId: string): Promise<number>;
+  /**
+   * Fresh planner statistics for the snapshots table. PGlite has no autovacuum: after a bulk load
+   * the planner believes the table tiny and sorts a whole run for every chunk instead of reading
+   * the primary key in order (measured: 50x slower at 20k rows, quadratic beyond).
+   */
+  refreshStatistics(): Promise<void>;
   /** Deletes up to one chunk of the run's snapshots, only while the run is still finished; returns how many. */
   deleteSnapshotsChunk(runId: string): Promise<number>;
   /** Keyset page of files created before `before` whose cycle (or ingest) is finished. */
@@ -65,13 +71,17 @@ export function createRetentionRepository(db: Kysely<DB>): RetentionRepository {
       const r = await sql<{ n: number }>`select count(*)::int as n from snapshots where run_id = ${runId}`.execute(db);
       return r.rows[0]?.n ?? 0;
     },
+    async refreshStatistics() {
+      await sql`analyze snapshots`.execute(db);
+    },
     async deleteSnapshotsChunk(runId) {
       // The run is locked and re-checked in this transaction: a resume racing with gc either sees the
       // run still finished (and waits for us) or has already made it unfinished (and we delete nothing).
       const run = await sql<{ ok: boolean }>`select ${runFinished('r')} as ok from runs r where r.run_id = ${runId} for update`.execute(db);
       if (!run.rows[0]?.ok) return 0;
-      const r = await sql`delete from snapshots where run_id = ${runId} and employee_id in (
-        select employee_id from snapshots where run_id = ${runId} order by employee_id limit ${MAX_CHUNK})`.execute(db);
+      // A key range read in primary-key order, not `in (subquery)`, which the planner may join against the whole run.
+      const r = await sql`delete from snapshots where run_id = ${runId} and employee_id <= (
+        select max(employee_id) from (select employee_id from snapshots where run_id = ${runId} order by employee_id limit ${MAX_CHUNK}) f)`.execute(db);
       return Number(r.numAffectedRows ?? 0);
     },
     async expiredPayloadFiles(before, after, limit) {
