@@ -31,6 +31,17 @@ describe('spawnSimulators (vendorflow sim start in a child process)', () => {
     expect(alive(sim.pid)).toBe(false);
   });
 
+  it('runs through `vendorflow sim start` itself too', async () => {
+    const sim = await spawnSimulators({ entry: 'cli', employees: 50, seed: 1, knobs: { latencyMs: 0, jitterMs: 0 } });
+    try {
+      expect(await json(`${sim.services.leave[0]}/health`)).toMatchObject({ ok: true, service: 'leave' });
+      expect((await json(`${sim.services.hris[0]}/employees/E000050`)).employeeId).toBe('E000050');
+    } finally {
+      await sim.stop();
+    }
+    expect(alive(sim.pid)).toBe(false);
+  });
+
   it('fails with a clear error when the command is refused', async () => {
     await expect(spawnSimulators({ employees: 10, knobs: { errorRate: 2 } })).rejects.toThrow(/simulators failed to start.*--error-rate/);
   });

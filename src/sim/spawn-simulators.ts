@@ -10,7 +10,11 @@ export interface SpawnedSimulators {
   stop(): Promise<void>;
 }
 
-const BIN = fileURLToPath(new URL('../../bin/vendorflow.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ENTRIES = {
+  lean: ['--import', 'tsx', fileURLToPath(new URL('./sim-process.ts', import.meta.url))],
+  cli: [fileURLToPath(new URL('../../bin/vendorflow.js', import.meta.url))],
+};
 const READY_TIMEOUT_MS = 120_000;
 
 const KNOB_FLAGS: Record<keyof KnobsPatch, string> = {
@@ -38,11 +42,13 @@ export function simStartArgs(opts: SimulatorOptions): string[] {
 }
 
 /**
- * Runs the simulators as a child process (`vendorflow sim start --json`), so their CPU and memory
- * never share the caller's event loop, and resolves once every port listens.
+ * Runs the simulators as a child process (the `vendorflow sim start --json` command, through the lean
+ * entry sim-process.ts), so their CPU and memory never share the caller's event loop; resolves once
+ * every port listens. `entry: 'cli'` runs `bin/vendorflow.js sim start` itself.
  */
-export async function spawnSimulators(opts: SimulatorOptions = {}): Promise<SpawnedSimulators> {
-  const child = spawn(process.execPath, [BIN, ...simStartArgs(opts)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnSimulators(opts: SimulatorOptions & { entry?: 'lean' | 'cli' } = {}): Promise<SpawnedSimulators> {
+  const { entry = 'lean', ...simOpts } = opts;
+  const child = spawn(process.execPath, [...ENTRIES[entry], ...simStartArgs(simOpts)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -12,7 +12,8 @@ interface SimStartOptions {
   slowTailMs?: string; malformedRate?: string; outOfUnitRate?: string; down?: boolean; serviceKnobs?: string;
 }
 
-export function registerSim(program: Command, ctx: CliContext): void {
+/** Needs only the output stream: `src/sim/sim-process.ts` runs it without loading the rest of the CLI. */
+export function registerSim(program: Command, ctx: Pick<CliContext, 'out'>): void {
   const sim = program.command('sim').description('Internal-service simulators (HRIS, roles, payroll, elections, leave)');
   sim.command('start')
     .description('Serve the synthetic enterprise over HTTP until interrupted; see docs/simulators.md')
