@@ -29,11 +29,18 @@ export function compileDatePattern(source: string): DatePattern {
   const parts = tokenize(source);
   const tokens = new Set(parts.flatMap((p) => ('token' in p ? [p.token] : [])));
   const isFullDate = (tokens.has('YYYY') || tokens.has('YY')) && tokens.has('MM') && tokens.has('DD');
+  const isoPieces = parts.map((p) => ('literal' in p ? p.literal : ISO_SLICES[p.token]));
   const regex = new RegExp(`^${parts.map((p) => ('token' in p ? `(\\d{${p.token.length}})` : escape(p.literal))).join('')}$`);
   return {
     source,
     isFullDate,
     format(value) {
+      // An ISO date string (every value a writer formats) is cut into place, without parsing numbers.
+      if (typeof value === 'string' && ISO_DATE.test(value)) {
+        let out = '';
+        for (const piece of isoPieces) out += typeof piece === 'string' ? piece : value.slice(piece[0], piece[1]);
+        return out;
+      }
       const d = typeof value === 'string' ? isoParts(value) : value;
       return parts.map((p) => ('literal' in p ? p.literal : field(d, p.token))).join('');
     },
@@ -55,6 +62,12 @@ export function compileDatePattern(source: string): DatePattern {
     },
   };
 }
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Where each token sits in `YYYY-MM-DD` (a time of day is midnight for a date). */
+const ISO_SLICES: Record<Token, [number, number] | string> = {
+  YYYY: [0, 4], YY: [2, 4], MM: [5, 7], DD: [8, 10], HH: '00', mm: '00', ss: '00',
+};
 
 function tokenize(source: string): Part[] {
   const parts: Part[] = [];

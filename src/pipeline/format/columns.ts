@@ -1,7 +1,7 @@
 import type { Column } from '../../vendors/spec-schema.js';
 import { compileDatePattern, type DatePattern } from '../../vendors/date-pattern.js';
 import { isSensitivePath, splitPath } from '../../vendors/field-paths.js';
-import { isDecimal, roundDecimal, toScaled, fromScaled } from './decimal.js';
+import { impliedDecimal, isDecimal, roundDecimal, toScaled, fromScaled } from './decimal.js';
 
 /**
  * A spec column compiled once per file: its source (a constant, a path into the record context, or
@@ -69,7 +69,7 @@ export function formatCell(col: CompiledColumn, value: string | null): string {
   const c = col.spec;
   if (c.type === 'date' && col.date) return col.date.format(value);
   if (c.type === 'decimal') {
-    if (c.impliedDecimal) return fromScaled(toScaled(value, c.decimals!), 0).replace(/^(-?)/, '$1');
+    if (c.impliedDecimal) return impliedDecimal(value, c.decimals!);
     return roundDecimal(value, c.decimals);
   }
   return value;

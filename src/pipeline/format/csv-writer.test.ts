@@ -70,6 +70,24 @@ describe('CSV writer', () => {
     expect(rows.map((x) => x[5])).toContain('SUM(A1:A9)');
   });
 
+  it('writes the same bytes for lines whose keys come back in another order (as jsonb stores them)', async () => {
+    const records = buildRecords(spec, employees, '024');
+    const reordered = records.map((r) => {
+      if (r.image.kind !== 'lines') throw new Error('lines expected');
+      const lines = r.image.lines.map((l) => Object.fromEntries(Object.entries(l).sort(([a], [b]) => a.length - b.length || (a < b ? -1 : 1))));
+      return { ...r, image: { kind: 'lines' as const, lines } };
+    });
+    const plain = await render(spec, records);
+    const shuffled = await render(spec, reordered);
+    expect(shuffled.bytes.equals(plain.bytes)).toBe(true);
+    const reject = structuredClone(spec);
+    reject.outbound.csv!.injection = { policy: 'reject', prefix: "'" };
+    const a = await render(reject, buildRecords(reject, employees, '024'));
+    const b = await render(reject, reordered);
+    expect(b.rejected.map((x) => x.column)).toEqual(a.rejected.map((x) => x.column));
+    expect(b.bytes.equals(a.bytes)).toBe(true);
+  });
+
   it('emits chunks of at least 64 KB, not one per row', async () => {
     const many = enrolledEmployees(1500);
     const { chunkSizes } = await render(spec, buildRecords(spec, many));

@@ -28,6 +28,31 @@ export function fromScaled(units: bigint, scale: number): string {
 
 /** Rounds a decimal string to `decimals` places, or leaves it as written when decimals is undefined. */
 export function roundDecimal(text: string, decimals: number | undefined): string {
-  if (decimals === undefined) return text;
+  if (decimals === undefined || isCanonical(text, decimals)) return text;
   return fromScaled(toScaled(text, decimals), decimals);
+}
+
+/** The value rounded to `decimals` places and written without its point (implied decimal): 12.5 → 1250 at 2. */
+export function impliedDecimal(text: string, decimals: number): string {
+  if (!isCanonical(text, decimals)) return fromScaled(toScaled(text, decimals), 0);
+  const neg = text.charCodeAt(0) === 45;
+  const digits = decimals === 0 ? text.slice(neg ? 1 : 0) : text.slice(neg ? 1 : 0, -decimals - 1) + text.slice(-decimals);
+  let i = 0;
+  while (i < digits.length - 1 && digits.charCodeAt(i) === 48) i++;
+  return neg ? `-${digits.slice(i)}` : digits.slice(i);
+}
+
+/**
+ * True when `text` is already exactly what rounding to `scale` places writes (the usual case:
+ * money comes as 12.50), so the BigInt round trip can be skipped: exactly `scale` decimals, no
+ * leading zeros, no negative zero.
+ */
+function isCanonical(text: string, scale: number): boolean {
+  const dot = text.indexOf('.');
+  if (scale === 0 ? dot !== -1 : dot === -1 || text.length - dot - 1 !== scale) return false;
+  if (!DECIMAL.test(text)) return false;
+  const start = text.charCodeAt(0) === 45 ? 1 : 0;
+  const intEnd = dot === -1 ? text.length : dot;
+  if (intEnd - start > 1 && text.charCodeAt(start) === 48) return false;
+  return start === 0 || /[1-9]/.test(text);
 }

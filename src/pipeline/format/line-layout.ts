@@ -5,6 +5,7 @@ import { MAINTENANCE_REASONS, type MaintenanceCode } from './outbound-record.js'
 import type { FileFacts, WriterStats } from './record-writer.js';
 
 export interface Cell { col: CompiledColumn; value: string | null }
+export type DeferredValues = { ok: true; values: Array<string | null> } | { ok: false; column: string; message: string };
 export type LineResult = { ok: true; cells: Cell[] } | { ok: false; column: string; message: string };
 
 /**
@@ -18,7 +19,7 @@ export class LineLayout {
   readonly trailer: CompiledColumn[] | null;
   private readonly totals = new ColumnTotals();
   private readonly totalled: string[];
-  private readonly deferredByCode = new Map<MaintenanceCode, Map<string, ReturnType<typeof resolveValue>>>();
+  private readonly deferredByCode = new Map<MaintenanceCode, DeferredValues>();
 
   constructor(out: Outbound, private readonly facts: FileFacts, private readonly settings: Record<string, unknown>) {
     this.detail = compileColumns(out.columns ?? []);
@@ -41,25 +42,39 @@ export class LineLayout {
    * maintenance code and the file, so they are resolved once per code and reused for every line.
    */
   detailValues(line: Record<string, string | null>, code: MaintenanceCode): Array<string | null> | { ok: false; column: string; message: string } {
-    let deferred = this.deferredByCode.get(code);
-    if (!deferred) {
-      deferred = new Map();
-      const ctx = { maintenance: { code, reason: MAINTENANCE_REASONS[code] }, file: this.facts };
-      for (const col of this.detail) if (col.kind === 'deferred') deferred.set(col.name, resolveValue(col, readPath(ctx, col.path)));
-      this.deferredByCode.set(code, deferred);
-    }
+    const deferred = this.deferredValues(code);
+    if (!deferred.ok) return deferred;
     const out = new Array<string | null>(this.detail.length);
     for (let i = 0; i < this.detail.length; i++) {
       const col = this.detail[i]!;
-      if (col.kind !== 'deferred') {
-        out[i] = line[col.name] ?? null;
-        continue;
-      }
-      const r = deferred.get(col.name)!;
-      if (!r.ok) return { ok: false, column: col.name, message: r.message };
-      out[i] = r.value;
+      out[i] = col.kind === 'deferred' ? deferred.values[i]! : line[col.name] ?? null;
     }
     return out;
+  }
+
+  /**
+   * The write-time values for one maintenance code, indexed like `detail` (null at other columns),
+   * or the first column that cannot be resolved (then no line with that code can be written).
+   */
+  deferredValues(code: MaintenanceCode): DeferredValues {
+    let resolved = this.deferredByCode.get(code);
+    if (!resolved) {
+      const ctx = { maintenance: { code, reason: MAINTENANCE_REASONS[code] }, file: this.facts };
+      const values = new Array<string | null>(this.detail.length).fill(null);
+      resolved = { ok: true, values };
+      for (let i = 0; i < this.detail.length; i++) {
+        const col = this.detail[i]!;
+        if (col.kind !== 'deferred') continue;
+        const r = resolveValue(col, readPath(ctx, col.path));
+        if (!r.ok) {
+          resolved = { ok: false, column: col.name, message: r.message };
+          break;
+        }
+        values[i] = r.value;
+      }
+      this.deferredByCode.set(code, resolved);
+    }
+    return resolved;
   }
 
   /** Adds a written line's values to the trailer totals. */

@@ -37,6 +37,8 @@ export function createRecordBuilder(opts: { spec: VendorSpec; settings: Record<s
   const columns = out.columns ? compileColumns(out.columns) : [];
   const planCodes = (settings.planCodes ?? {}) as Record<string, string>;
   const sensitiveColumns = new Set(columns.filter((c) => c.sensitive).map((c) => c.name));
+  const stored = columns.filter((c) => c.kind !== 'deferred');
+  const makeLine = compileLineFactory(stored.map((c) => c.name));
 
   const elections = (s: EmployeeSnapshot) => s.elections.filter((e) => planTypes.has(e.planType));
   const isEnded = (s: EmployeeSnapshot, e: Election) => s.employment.status === 'terminated' || (e.endDate !== null && e.endDate <= asOf);
@@ -49,17 +51,17 @@ export function createRecordBuilder(opts: { spec: VendorSpec; settings: Record<s
     let ok = true;
     for (const member of members) {
       const ctx = { employee: s, election: e, member, plan, settings };
-      const line: Record<string, string | null> = {};
-      for (const col of columns) {
-        if (col.kind === 'deferred') continue;
+      const values = new Array<string | null>(stored.length);
+      for (let i = 0; i < stored.length; i++) {
+        const col = stored[i]!;
         const r = resolveValue(col, col.kind === 'const' ? col.spec.value : readPath(ctx, col.path));
-        if (r.ok) line[col.name] = r.value;
+        if (r.ok) values[i] = r.value;
         else {
           ok = false;
           problems.push({ employeeId: s.employeeId, planCode: e.planCode, column: col.name, message: r.message });
         }
       }
-      lines.push(line);
+      if (ok) lines.push(makeLine(values));
     }
     return ok ? { kind: 'lines', lines } : null;
   }
@@ -128,6 +130,19 @@ function dependentMember(d: Dependent, sequence: number) {
     kind: 'dependent', relationship: d.relationship, dependentId: d.dependentId, sequence, firstName: d.firstName,
     middleName: null, lastName: d.lastName, ssn: d.ssn, dateOfBirth: d.dateOfBirth, gender: d.gender,
   };
+}
+
+
+/**
+ * A line's values as an object literal with the columns as keys, compiled once per spec. A wide
+ * spec has hundreds of columns; objects built key by key past about a hundred properties fall back
+ * to dictionary mode, where every read in the writer is a hash lookup. One literal shape keeps the
+ * lines fast and alike (writers' property reads stay monomorphic) and keeps key order = column order,
+ * so the image's JSON, and its hash, are what they were.
+ */
+function compileLineFactory(names: readonly string[]): (values: Array<string | null>) => Record<string, string | null> {
+  const fields = names.map((n, i) => `${JSON.stringify(n)}: v[${i}]`).join(', ');
+  return new Function('v', `return { ${fields} };`) as (values: Array<string | null>) => Record<string, string | null>;
 }
 
 export type { CompiledColumn };

@@ -31,8 +31,8 @@ export interface WriterOptions {
  */
 export abstract class RecordWriter extends Transform {
   readonly stats: WriterStats = { records: 0, lines: 0, members: 0, dependents: 0, rejected: 0, bytes: 0 };
-  private pending: string[] = [];
-  private pendingLength = 0;
+  /** One string builder, turned into bytes once it holds a chunk's worth (V8 ropes make `+=` cheap). */
+  private pending = '';
   private started = false;
   private readonly chunkChars: number;
   private readonly byteEncoding: BufferEncoding;
@@ -89,17 +89,14 @@ export abstract class RecordWriter extends Transform {
   }
 
   private append(text: string): void {
-    if (!text) return;
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= this.chunkChars) this.emitPending();
+    this.pending += text;
+    if (this.pending.length >= this.chunkChars) this.emitPending();
   }
 
   private emitPending(): void {
-    if (this.pendingLength === 0) return;
-    const chunk = Buffer.from(this.pending.join(''), this.byteEncoding);
-    this.pending = [];
-    this.pendingLength = 0;
+    if (this.pending.length === 0) return;
+    const chunk = Buffer.from(this.pending, this.byteEncoding);
+    this.pending = '';
     this.stats.bytes += chunk.length;
     this.push(chunk);
   }
