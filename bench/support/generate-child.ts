@@ -14,7 +14,7 @@ import * as openpgp from 'openpgp';
 import { createWriter } from '../../src/pipeline/format/create-writer.js';
 import { createRecordBuilder } from '../../src/pipeline/format/record-builder.js';
 import type { OutboundRecord, X12Image } from '../../src/pipeline/format/outbound-record.js';
-import { pgpEncryptStream } from '../../src/pipeline/generate/spool-file.js';
+import { pgpEncryptStream } from '../../src/pipeline/generate/pgp-encrypt-stream.js';
 import { enrolledEmployees } from '../../test/support/enrolled-employees.js';
 import { exampleSpec, FACTS, SETTINGS } from '../../test/support/render-records.js';
 import type { VendorSpec } from '../../src/vendors/spec-schema.js';
@@ -92,6 +92,7 @@ async function bareCsv(s: ReturnType<typeof sink>): Promise<void> {
 async function main(): Promise<void> {
   const s = sink();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   if (mode === 'bare-csv') await bareCsv(s);
   else {
     const counts = mode === 'x12-834' ? { subscribers: count, dependents: 0 } : undefined;
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
     await pipeline([...stages, s.measure, s.file]);
   }
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`${JSON.stringify({ mode, count, bytes: s.bytes(), seconds, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(`${JSON.stringify({ mode, count, bytes: s.bytes(), seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
 
 await main();
