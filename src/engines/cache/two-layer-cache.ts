@@ -102,7 +102,12 @@ export class TwoLayerCache {
       let fail!: (e: unknown) => void;
       const batch = new Promise<Map<string, T>>((res, rej) => { settle = res; fail = rej; });
       batch.catch(() => {});
-      for (const key of needL2) this.flights.set(key, { promise: batch.then((m) => m.get(key)), stale: false });
+      for (const key of needL2) {
+        // Each key's promise rejects with the batch; one nobody joined must not be an unhandled rejection.
+        const promise = batch.then((m) => m.get(key));
+        promise.catch(() => {});
+        this.flights.set(key, { promise, stale: false });
+      }
       try {
         const found = await this.readL2Then<T>(needL2, loadMissing, opts);
         settle(found);
