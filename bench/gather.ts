@@ -2,13 +2,15 @@
  * Gather: batched (cold caches) against naive per-employee calls, with the simulators in their own
  * process at 100 ms (± 20) simulated latency and the same in-flight limit (256) for both paths.
  * Full: batched at 10k and 50k employees, naive at 10k. --quick: batched at 2k, naive at 1k.
- * Snapshots are stored in in-memory PGlite (the embedded default), sealed as in production.
+ * Snapshots are stored sealed, as in production, in a fresh PostgreSQL database (dropped afterwards);
+ * `--pglite` stores them in in-memory PGlite instead (the embedded engine: its single WASM connection
+ * on this event loop then costs more CPU than everything else in the gather).
  */
 import { randomBytes } from 'node:crypto';
 import { loadDescriptorSet } from '../src/connectors/descriptors/load-descriptors.js';
 import { openConnectors } from '../src/connectors/open-connectors.js';
 import { openCache } from '../src/engines/cache/open-cache.js';
-import { openDatabase } from '../src/engines/database/open-database.js';
+import { createTestDatabase } from '../test/support/databases.js';
 import type { GatherMode } from '../src/pipeline/gather/gather-batch.js';
 import { gatherRun } from '../src/pipeline/gather/gather-run.js';
 import type { GatherSummary } from '../src/pipeline/gather/gather-summary.js';
@@ -21,29 +23,46 @@ const LATENCY_MS = 100;
 
 interface Measured { employees: number; mode: GatherMode; summary: GatherSummary; seconds: number; floorSeconds: number }
 
-async function measure(employees: number, mode: GatherMode): Promise<Measured> {
+/**
+ * Stops the child and waits until its pid is gone. (SpawnedSimulators.stop() alone never resolves at
+ * the moment: its ready handler removes the exit listener that stop() waits on.)
+ */
+async function stopSimulators(sim: { pid: number; stop(): Promise<void> }): Promise<void> {
+  void sim.stop();
+  for (let i = 0; i < 400; i++) {
+    try {
+      process.kill(sim.pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  process.kill(sim.pid, 'SIGKILL');
+}
+
+async function measure(employees: number, mode: GatherMode, engine: 'pglite' | 'postgres'): Promise<Measured> {
   const sim = await spawnSimulators({ employees, seed: 42, knobs: { latencyMs: LATENCY_MS, jitterMs: 20 } });
-  const db = await openDatabase({ engine: 'pglite', dataDir: null });
+  const target = await createTestDatabase(engine);
+  const db = target.db;
   const cache = await openCache({ engine: 'memory' });
   const connectors = openConnectors({ set: loadDescriptorSet(), urls: sim.services, maxInFlight: IN_FLIGHT });
   try {
-    await db.migrate();
     await db.unitOfWork((r) => r.tenants.ensure({ tenantId: 'bench', name: 'Bench' }));
     const t0 = performance.now();
     const summary = await gatherRun({ db, pii: createPiiCipher(randomBytes(32)), connectors, cache: cache.cache }, {
-      tenantId: 'bench', runId: `bench-${mode}-${employees}`, mode, batchConcurrency: 64, perEmployeeConcurrency: IN_FLIGHT,
+      tenantId: 'bench', runId: `bench-${mode}-${employees}`, mode, batchConcurrency: 32, perEmployeeConcurrency: IN_FLIGHT,
     });
     const seconds = (performance.now() - t0) / 1000;
     if (summary.incomplete > 0) throw new Error(`${mode} at ${employees}: ${summary.incomplete} incomplete: ${JSON.stringify(summary.incompleteReasons)}`);
     const m = { employees, mode, summary, seconds, floorSeconds: (summary.calls / IN_FLIGHT) * (LATENCY_MS / 1000) };
     console.log(`${mode.padEnd(12)} ${String(employees).padStart(6)} employees: ${summary.calls} calls in ${round(seconds)} s `
-      + `(latency floor ${round(m.floorSeconds)} s), ${summary.callsSavedPct}% fewer calls than naive, retries ${summary.retries}`);
+      + `(latency floor ${round(m.floorSeconds)} s), retries ${summary.retries}, 429 waits ${summary.rateLimited}, breaker trips ${summary.breakerTrips}`);
     return m;
   } finally {
     await connectors.close();
     await cache.close();
-    await db.close();
-    await sim.stop();
+    await target.drop();
+    await stopSimulators(sim);
   }
 }
 
@@ -52,27 +71,29 @@ export default async function gather(opts: BenchOptions): Promise<Metrics> {
   const big = opts.quick ? null : 50_000;
   const naiveSize = opts.quick ? 1000 : 10_000;
 
-  const naive = await measure(naiveSize, 'per-employee');
-  const batchedSmall = await measure(small, 'batched');
-  const batchedBig = big ? await measure(big, 'batched') : null;
+  const engine = opts.args.includes('--pglite') ? 'pglite' : 'postgres';
+  console.log(`snapshots stored in ${engine}; ${IN_FLIGHT} calls in flight; ${LATENCY_MS} ms simulated latency`);
+  const naive = await measure(naiveSize, 'per-employee', engine);
+  const batchedSmall = await measure(small, 'batched', engine);
+  const batchedBig = big ? await measure(big, 'batched', engine) : null;
   const largest = batchedBig ?? batchedSmall;
 
   const naiveCallsPerEmployee = naive.summary.calls / naive.employees;
   const naiveSecPerEmployee = naive.seconds / naive.employees;
   const metrics: Metrics = {
-    [`batched_calls_${largest.employees}`]: vs(largest.summary.calls, 'calls', `naive calls for ${largest.employees} (measured per employee × employees)`,
+    // Naive calls at the largest batched size: the measured naive calls per employee × employees.
+    [`batched_calls_${largest.employees}`]: vs(largest.summary.calls, 'calls', `naive at ${largest.employees} (measured per employee)`,
       naiveCallsPerEmployee * largest.employees, '<= 0.01x'),
-    [`batched_seconds_per_1k_employees_${small}`]: vs(batchedSmall.seconds / batchedSmall.employees * 1000, 's',
-      `naive at ${naive.employees}`, naiveSecPerEmployee * 1000, '<= 0.05x (>= 20x faster)'),
-    [`batched_seconds_${batchedSmall.employees}`]: vs(batchedSmall.seconds, 's', 'latency floor (calls / in-flight × latency)', batchedSmall.floorSeconds),
+    [`batched_ms_per_employee_${small}`]: vs(batchedSmall.seconds / batchedSmall.employees * 1000, 'ms', `naive at ${naive.employees}`,
+      naiveSecPerEmployee * 1000, '<= 0.05x (>= 20x faster)'),
     [`naive_seconds_${naive.employees}`]: vs(naive.seconds, 's', 'latency floor (calls / in-flight × latency)', naive.floorSeconds),
     [`naive_calls_${naive.employees}`]: { value: naive.summary.calls, unit: 'calls' },
-    [`batched_calls_${batchedSmall.employees}`]: { value: batchedSmall.summary.calls, unit: 'calls' },
   };
-  if (batchedBig) {
-    metrics[`batched_seconds_${batchedBig.employees}`] = {
-      ...vs(batchedBig.seconds, 's', 'latency floor (calls / in-flight × latency)', batchedBig.floorSeconds), goal: '< 15 s',
+  for (const b of batchedBig ? [batchedSmall, batchedBig] : [batchedSmall]) {
+    metrics[`batched_seconds_${b.employees}`] = {
+      ...vs(b.seconds, 's', 'latency floor (calls / in-flight × latency)', b.floorSeconds), ...(b.employees === 50_000 ? { goal: '< 15 s' } : {}),
     };
+    if (b !== largest) metrics[`batched_calls_${b.employees}`] = { value: b.summary.calls, unit: 'calls' };
   }
   return metrics;
 }

@@ -18,7 +18,7 @@ export async function orgUnits(org: ServiceConnector, unitsPath: string, ctx: Ca
   if (!Array.isArray(units) || !units.every((u) => typeof u?.location === 'string' && typeof u?.department === 'string')) {
     throw new VendorflowError('SERVICE_RESPONSE_INVALID', `${org.name} ${unitsPath}: expected a list of {location, department}`);
   }
-  const limit = new Semaphore(8);
+  const limit = new Semaphore(32);
   const lists = await Promise.all(units.map((u: { location: string; department: string }) => limit.run(async () => {
     const ids = new Set<string>();
     for (let attempt = 0; attempt < LIST_ATTEMPTS; attempt++) {

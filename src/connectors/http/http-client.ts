@@ -6,7 +6,7 @@ import { ServiceClient, type ServiceClientOptions, type ServiceClientStats } fro
 export type ServiceTuning = Omit<ServiceClientOptions, 'service' | 'replicas' | 'headers'>;
 
 export const DEFAULT_TUNING: ServiceTuning = {
-  timeoutMs: 10_000,
+  timeoutMs: 30_000, // a unit's bulk page is ~2 MB of JSON; a busy service takes a while to build it
   maxAttempts: 4,
   backoffBaseMs: 50,
   backoffCapMs: 2_000,

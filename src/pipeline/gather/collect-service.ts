@@ -6,6 +6,8 @@ import type { OrgUnit } from '../../shared/snapshot.js';
 import { chooseFetch } from './choose-fetch.js';
 import type { GatherTally } from './gather-tally.js';
 
+const MAX_BREAKER_WAIT_MS = 10_000;
+
 export interface CollectInput {
   connector: ServiceConnector;
   unit: OrgUnit;
@@ -43,6 +45,10 @@ export async function collectService(input: CollectInput): Promise<CollectResult
   const failed = new Map<string, string>();
   let remaining = [...new Set(input.ids)];
   for (let round = 0; round < input.rounds && remaining.length > 0; round++) {
+    // An open circuit refuses at once: wait out its cool-down (bounded) so the next round is not
+    // refused as well; the half-open probe then decides.
+    const wait = round > 0 ? Math.min(connector.client.breaker.retryInMs(), MAX_BREAKER_WAIT_MS) : 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait + 10));
     const wanted = new Set(remaining);
     const bad = new Map<string, string>(); // failures seen this round
     const choice = input.useBatchForms

@@ -48,7 +48,8 @@ export async function gatherRun(deps: GatherDeps, opts: GatherRunOptions): Promi
   const limit = new Semaphore(opts.batchConcurrency ?? 4);
   const results: BatchGatherResult[] = [];
   let done = 0;
-  await Promise.all(todo.map((b) => limit.run(async () => {
+  // Every batch finishes (or records its failure) before a failure is thrown.
+  const settled = await Promise.allSettled(todo.map((b) => limit.run(async () => {
     try {
       const r = await gatherBatch(deps, b.batchId, opts);
       await deps.db.unitOfWork((repo) => repo.gather.finishBatch(b.batchId, 'done', { ...r }, null));
@@ -59,6 +60,8 @@ export async function gatherRun(deps: GatherDeps, opts: GatherRunOptions): Promi
       throw e;
     }
   })));
+  const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
 
   const tripsAfter = Object.values(http.stats()).reduce((n, s) => n + s.breakerTrips, 0);
   const summary = summarizeGather({
