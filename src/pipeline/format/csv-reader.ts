@@ -105,99 +105,143 @@ export class CsvTokenizer {
   /** Emits every complete record of `s`; returns where the first incomplete one starts. */
   private tokenise(s: string, final: boolean, out: CsvRecord[]): number {
     const n = s.length;
-    const D = this.delimCode;
     let i = 0;
-    let nextDelim = -1;
-    let nextLf = -1;
+    this.nextLf = -1;
+    this.nextDelim = -1;
+    let nextQuote = -1;
     while (i < n) {
       const start = i;
-      const startLine = this.line;
-      let lines = 0;
-      const fields: string[] = [];
-      let malformed: string | undefined;
-      let end = n; // end of the record's text, before its terminator
-      for (;;) {
-        if (fields.length >= this.maxColumns) {
-          throw new CsvStructureError('TOO_MANY_COLUMNS', startLine, `more than ${this.maxColumns} columns`);
-        }
-        if (i < n && s.charCodeAt(i) === QUOTE) {
-          // Quoted field: pieces between doubled quotes.
-          let value = '';
+      if (this.nextLf < i) this.nextLf = indexOrEnd(s, '\n', i);
+      if (nextQuote < i) nextQuote = indexOrEnd(s, '"', i);
+      const lf = this.nextLf;
+      if (nextQuote < lf) {
+        // A quote before the newline: field by field (the newline may be inside quotes).
+        const next = this.quotedRecord(s, start, final, out);
+        if (next < 0) return this.incomplete(start, this.line, n - start);
+        i = next;
+        continue;
+      }
+      // No quote up to the newline (nearly every record): its text is the line; split it natively.
+      if (lf === n && !final) return this.incomplete(start, this.line, n - start);
+      const end = lf > start && s.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+      const line = this.line++;
+      i = lf === n ? n : lf + 1;
+      if (end === start) continue; // a blank line is not a record
+      const raw = s.slice(start, end);
+      const fields = raw.split(this.delim, this.maxColumns + 1);
+      if (fields.length > this.maxColumns) throw new CsvStructureError('TOO_MANY_COLUMNS', line, `more than ${this.maxColumns} columns`);
+      if (raw.length > this.maxField) for (const f of fields) if (f.length > this.maxField) this.tooLarge(line);
+      out.push({ fields, line, raw });
+    }
+    return n;
+  }
+
+  /** Next newline / delimiter at or after the scan position in the string being tokenised (its length if none). */
+  private nextLf = -1;
+  private nextDelim = -1;
+
+  /**
+   * One record that has a quote before its newline, field by field; returns where the next record
+   * starts, or -1 when `s` ends before this one does (and more input may come).
+   */
+  private quotedRecord(s: string, start: number, final: boolean, out: CsvRecord[]): number {
+    const n = s.length;
+    const D = this.delimCode;
+    const startLine = this.line;
+    let i = start;
+    let lines = 0;
+    const fields: string[] = [];
+    let malformed: string | undefined;
+    let end: number; // end of the record's text, before its terminator
+    for (;;) {
+      if (fields.length >= this.maxColumns) {
+        throw new CsvStructureError('TOO_MANY_COLUMNS', startLine, `more than ${this.maxColumns} columns`);
+      }
+      if (i < n && s.charCodeAt(i) === QUOTE) {
+        // Quoted field: a single slice unless it holds doubled quotes.
+        let q = s.indexOf('"', i + 1);
+        let value: string;
+        if (q !== -1 && (q + 1 >= n || s.charCodeAt(q + 1) !== QUOTE)) {
+          if (q + 1 === n && !final) return -1;
+          value = s.slice(i + 1, q);
+        } else {
+          value = '';
           let piece = i + 1;
-          let j = piece;
           for (;;) {
-            const q = s.indexOf('"', j);
             if (q === -1) {
-              if (!final) return this.incomplete(start, startLine, n - start);
+              if (!final) return -1;
               throw new CsvStructureError('UNCLOSED_QUOTE', startLine, 'a quoted field is never closed');
             }
-            if (q + 1 === n && !final) return this.incomplete(start, startLine, n - start);
+            if (q + 1 === n && !final) return -1;
             if (q + 1 < n && s.charCodeAt(q + 1) === QUOTE) {
               value += s.slice(piece, q + 1);
-              j = piece = q + 2;
+              piece = q + 2;
+              q = s.indexOf('"', piece);
               continue;
             }
             value += s.slice(piece, q);
-            lines += countLf(s, i, q);
-            i = q + 1;
             break;
           }
-          if (value.length > this.maxField) this.tooLarge(startLine);
+        }
+        // Newlines inside the quotes count as lines; the cached newline moves past the field.
+        if (this.nextLf < q) {
+          do { lines++; this.nextLf = s.indexOf('\n', this.nextLf + 1); } while (this.nextLf !== -1 && this.nextLf < q);
+          if (this.nextLf === -1) this.nextLf = n;
+        }
+        i = q + 1;
+        if (value.length > this.maxField) this.tooLarge(startLine);
+        if (i >= n) { fields.push(value); end = n; break; }
+        let c = s.charCodeAt(i);
+        if (c !== D && c !== LF && c !== CR) {
+          // Text after the closing quote: keep it (nothing is lost) and flag the record.
+          malformed ??= `text after a closing quote in field ${fields.length + 1}`;
+          let k = i;
+          while (k < n && (c = s.charCodeAt(k)) !== D && c !== LF && c !== CR) k++;
+          if (k === n && !final) return -1;
+          value += s.slice(i, k);
+          i = k;
           if (i >= n) { fields.push(value); end = n; break; }
-          let c = s.charCodeAt(i);
-          if (c !== D && c !== LF && c !== CR) {
-            // Text after the closing quote: keep it (nothing is lost) and flag the record.
-            malformed ??= `text after a closing quote in field ${fields.length + 1}`;
-            let k = i;
-            while (k < n && (c = s.charCodeAt(k)) !== D && c !== LF && c !== CR) k++;
-            if (k === n && !final) return this.incomplete(start, startLine, n - start);
-            value += s.slice(i, k);
-            i = k;
-            if (i >= n) { fields.push(value); end = n; break; }
-          }
-          fields.push(value);
-          if (c === D) { i++; continue; }
-          if (c === LF) { end = i; i++; break; }
-          // CR: a terminator with or without its LF; if the chunk ends on it, wait for the next one.
-          if (i + 1 === n && !final) return this.incomplete(start, startLine, n - start);
-          end = i;
-          i += s.charCodeAt(i + 1) === LF ? 2 : 1;
-          break;
         }
-        if (nextDelim < i) { nextDelim = s.indexOf(this.delim, i); if (nextDelim === -1) nextDelim = n; }
-        if (nextLf < i) { nextLf = s.indexOf('\n', i); if (nextLf === -1) nextLf = n; }
-        if (nextDelim < nextLf) {
-          if (nextDelim - i > this.maxField) this.tooLarge(startLine);
-          fields.push(s.slice(i, nextDelim));
-          i = nextDelim + 1;
-          if (i === n) {
-            // A record ending in a delimiter at the end of the chunk: its last (empty) field may grow.
-            if (!final) return this.incomplete(start, startLine, n - start);
-            fields.push('');
-            end = n;
-            break;
-          }
-          continue;
-        }
-        if (nextLf === n) {
-          if (!final) return this.incomplete(start, startLine, n - start);
-          end = n > i && s.charCodeAt(n - 1) === CR ? n - 1 : n;
-        } else {
-          end = nextLf > i && s.charCodeAt(nextLf - 1) === CR ? nextLf - 1 : nextLf;
-        }
-        if (end - i > this.maxField) this.tooLarge(startLine);
-        fields.push(s.slice(i, end));
-        i = nextLf === n ? n : nextLf + 1;
+        fields.push(value);
+        if (c === D) { i++; continue; }
+        if (c === LF) { end = i; i++; break; }
+        // CR: a terminator with or without its LF; if the chunk ends on it, wait for the next one.
+        if (i + 1 === n && !final) return -1;
+        end = i;
+        i += s.charCodeAt(i + 1) === LF ? 2 : 1;
         break;
       }
-      this.line = startLine + lines + 1;
-      // A blank line is not a record.
-      if (fields.length === 1 && fields[0] === '' && end === start) continue;
-      const record: CsvRecord = { fields, line: startLine, raw: s.slice(start, end) };
-      if (malformed) record.malformed = malformed;
-      out.push(record);
+      if (this.nextDelim < i) this.nextDelim = indexOrEnd(s, this.delim, i);
+      const lf = this.nextLf;
+      if (this.nextDelim < lf) {
+        if (this.nextDelim - i > this.maxField) this.tooLarge(startLine);
+        fields.push(s.slice(i, this.nextDelim));
+        i = this.nextDelim + 1;
+        if (i === n) {
+          // A record ending in a delimiter at the end of the chunk: its last (empty) field may grow.
+          if (!final) return -1;
+          fields.push('');
+          end = n;
+          break;
+        }
+        continue;
+      }
+      if (lf === n) {
+        if (!final) return -1;
+        end = n > i && s.charCodeAt(n - 1) === CR ? n - 1 : n;
+      } else {
+        end = lf > i && s.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+      }
+      if (end - i > this.maxField) this.tooLarge(startLine);
+      fields.push(s.slice(i, end));
+      i = lf === n ? n : lf + 1;
+      break;
     }
-    return n;
+    this.line = startLine + lines + 1;
+    const record: CsvRecord = { fields, line: startLine, raw: s.slice(start, end) };
+    if (malformed) record.malformed = malformed;
+    out.push(record);
+    return i;
   }
 
   private incomplete(start: number, startLine: number, length: number): number {
@@ -213,14 +257,9 @@ export class CsvTokenizer {
   }
 }
 
-function countLf(s: string, from: number, to: number): number {
-  let count = 0;
-  let k = s.indexOf('\n', from);
-  while (k !== -1 && k < to) {
-    count++;
-    k = s.indexOf('\n', k + 1);
-  }
-  return count;
+function indexOrEnd(s: string, what: string, from: number): number {
+  const k = s.indexOf(what, from);
+  return k === -1 ? s.length : k;
 }
 
 /** Reads records from decoded text chunks. */

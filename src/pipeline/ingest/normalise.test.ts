@@ -22,6 +22,43 @@ describe('dates', () => {
     expect(parseDate('13/03/2024', formats)).toEqual({ ok: true, value: '2024-03-13' }); // only day-first fits
   });
   it('refuses an unknown pattern letter', () => expect(() => compileDateFormat('YYYY-MM-DDD')).toThrow(/repeats a field/));
+  it('reads by character scan exactly what the pattern\'s regular expression and the calendar allow', () => {
+    // Reference: the compiled regex, then a real-calendar check through Date.UTC.
+    const reference = (f: ReturnType<typeof compileDateFormat>, v: string): string | null => {
+      const m = f.re.exec(v);
+      if (!m) return null;
+      const got = { y: 0, m: 0, d: 0 };
+      f.parts.forEach((p, k) => {
+        const g = m[k + 1]!;
+        if (p === 'mon') got.m = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].indexOf(g.toLowerCase()) + 1;
+        else got[p] = Number(g);
+      });
+      const t = new Date(Date.UTC(got.y, got.m - 1, got.d));
+      if (got.y < 1800 || got.y > 2200 || t.getUTCMonth() !== got.m - 1 || t.getUTCDate() !== got.d) return null;
+      return t.toISOString().slice(0, 10);
+    };
+    const patterns = ['yyyy-MM-dd', 'MM/dd/yyyy', 'dd-MMM-yyyy', 'yyyyMMdd', 'M/d/yyyy', 'd.M.yyyy', 'MMMd yyyy'].map(compileDateFormat);
+    let seed = 11;
+    const pick = <T,>(xs: readonly T[]): T => xs[(seed = (seed * 1103515245 + 12345) & 0x7fffffff) % xs.length]!;
+    const ys = ['2024', '2023', '1799', '2201', '0999', '24'];
+    const ms = ['1', '01', '2', '02', '12', '13', '0', '00', 'Feb', 'fEB', 'Foo', 'F3b'];
+    const ds = ['1', '01', '28', '29', '30', '31', '0', '32', '9', '123'];
+    const seps = ['-', '/', '.', ' ', '', '--'];
+    const mismatches: string[] = [];
+    let readable = 0;
+    for (let n = 0; n < 6000; n++) {
+      const [y, m, d, s1] = [pick(ys), pick(ms), pick(ds), pick(seps)];
+      const s2 = pick([s1, s1, s1, pick(seps)]);
+      const v = pick([`${y}${s1}${m}${s2}${d}`, `${m}${s1}${d}${s2}${y}`, `${d}${s1}${m}${s2}${y}`, `${m}${d}${s1}${y}`, ` ${y}${m}${d}`]);
+      for (const f of patterns) {
+        const expected = reference(f, v);
+        if (expected) readable++;
+        if (f.read(v) !== expected) mismatches.push(`${f.pattern} on ${JSON.stringify(v)}: ${f.read(v)} vs ${expected}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(readable).toBeGreaterThan(100); // enough real dates among the near misses
+  });
 });
 
 describe('money', () => {

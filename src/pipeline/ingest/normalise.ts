@@ -15,6 +15,14 @@ export function cleanText(value: string): string {
   return v.trim();
 }
 
+/**
+ * Whether any part of `text` needs `cleanText`'s character replacements. Checked once per raw record,
+ * so a record without them (nearly all) costs each of its values only a trim.
+ */
+export function needsCleaning(text: string): boolean {
+  return NEEDS_CLEANING.test(text);
+}
+
 /** True when decoding met an invalid byte sequence (decoders substitute U+FFFD). */
 export function hasReplacementChar(value: string): boolean {
   return value.includes('\uFFFD');
@@ -35,7 +43,17 @@ const TOKENS: Record<string, { re: string; part: 'y' | 'm' | 'd' | 'mon' }> = {
   d: { re: '(\\d{1,2})', part: 'd' },
 };
 
-export interface DateFormat { pattern: string; re: RegExp; parts: Array<'y' | 'm' | 'd' | 'mon'> }
+export interface DateFormat {
+  pattern: string;
+  re: RegExp;
+  parts: Array<'y' | 'm' | 'd' | 'mon'>;
+  /** The value as YYYY-MM-DD, or null; a character scan where the pattern allows one (no regex, no match array). */
+  read(value: string): string | null;
+}
+
+/** One step of a compiled date pattern: a literal character, or digits (min..max) / a month abbreviation. */
+type Step = { lit: number } | { part: 'y' | 'm' | 'd'; min: number; max: number } | { part: 'mon' };
+const DIGITS: Record<string, [number, number]> = { YYYY: [4, 4], yyyy: [4, 4], DD: [2, 2], dd: [2, 2], MM: [2, 2], D: [1, 2], d: [1, 2], M: [1, 2] };
 
 /**
  * Compiles `yyyy-MM-dd`, `MM/dd/yyyy`, `dd-MMM-yyyy`, `yyyyMMdd`, `M/d/yyyy`... (YYYY/DD upper-case as in
@@ -44,16 +62,20 @@ export interface DateFormat { pattern: string; re: RegExp; parts: Array<'y' | 'm
 export function compileDateFormat(pattern: string): DateFormat {
   let re = '^';
   const parts: DateFormat['parts'] = [];
+  const steps: Step[] = [];
   for (let i = 0; i < pattern.length;) {
     const token = ['YYYY', 'yyyy', 'MMM', 'MM', 'DD', 'dd', 'M', 'D', 'd'].find((t) => pattern.startsWith(t, i));
     if (token) {
       re += TOKENS[token]!.re;
       parts.push(TOKENS[token]!.part);
+      const part = TOKENS[token]!.part;
+      steps.push(part === 'mon' ? { part } : { part, min: DIGITS[token]![0], max: DIGITS[token]![1] });
       i += token.length;
     } else if (/[A-Za-z]/.test(pattern[i]!)) {
       throw new Error(`unknown date pattern letter "${pattern[i]}" in "${pattern}"`);
     } else {
       re += pattern[i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      steps.push({ lit: pattern.charCodeAt(i) });
       i++;
     }
   }
@@ -61,7 +83,67 @@ export function compileDateFormat(pattern: string): DateFormat {
   if (!parts.includes('y') || !(parts.includes('m') || parts.includes('mon')) || !parts.includes('d')) {
     throw new Error(`date pattern "${pattern}" needs a year, a month and a day`);
   }
-  return { pattern, re: new RegExp(`${re}$`), parts };
+  const format: DateFormat = { pattern, re: new RegExp(`${re}$`), parts, read: (value) => toIso(format, value) };
+  // A greedy scan equals the regex unless a variable-width number is directly followed by another
+  // field or a digit (`Md`, `d1`): only then does the regex's backtracking matter, and the regex is kept.
+  const isDigit = (c: number) => c >= 48 && c <= 57;
+  const scannable = steps.every((st, k) => {
+    const next = steps[k + 1];
+    return !('min' in st) || st.min === st.max || !next || ('lit' in next && !isDigit(next.lit));
+  });
+  if (scannable) format.read = (value) => scanDate(steps, value);
+  return format;
+}
+
+/** The compiled pattern applied by hand: same result as the regex + toIso, without either's allocations. */
+function scanDate(steps: readonly Step[], value: string): string | null {
+  const n = value.length;
+  let i = 0;
+  let y = 0;
+  let mo = 0;
+  let d = 0;
+  for (let k = 0; k < steps.length; k++) {
+    const st = steps[k]!;
+    if ('lit' in st) {
+      if (i >= n || value.charCodeAt(i) !== st.lit) return null;
+      i++;
+    } else if (st.part === 'mon') {
+      if (i + 3 > n) return null;
+      mo = monthOf(value.charCodeAt(i), value.charCodeAt(i + 1), value.charCodeAt(i + 2));
+      if (mo === 0) return null;
+      i += 3;
+    } else {
+      let v = 0;
+      let len = 0;
+      for (; len < st.max && i < n; len++, i++) {
+        const c = value.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+        v = v * 10 + (c - 48);
+      }
+      if (len < st.min) return null;
+      if (st.part === 'y') y = v; else if (st.part === 'm') mo = v; else d = v;
+    }
+  }
+  if (i !== n) return null;
+  return isoDate(y, mo, d);
+}
+
+const MONTH_KEYS = MONTHS.map((m) => m.charCodeAt(0) << 16 | m.charCodeAt(1) << 8 | m.charCodeAt(2));
+
+/** 1..12 for an English month abbreviation in any case, else 0. */
+function monthOf(a: number, b: number, c: number): number {
+  // ASCII letters only, lower-cased by | 32.
+  if (!isAsciiLetter(a) || !isAsciiLetter(b) || !isAsciiLetter(c)) return 0;
+  return MONTH_KEYS.indexOf((a | 32) << 16 | (b | 32) << 8 | (c | 32)) + 1;
+}
+
+function isAsciiLetter(x: number): boolean {
+  return (x >= 65 && x <= 90) || (x >= 97 && x <= 122);
+}
+
+function isoDate(y: number, mo: number, d: number): string | null {
+  if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return null;
+  return `${y}-${mo < 10 ? '0' : ''}${mo}-${d < 10 ? '0' : ''}${d}`;
 }
 
 function toIso(format: DateFormat, value: string): string | null {
@@ -78,8 +160,7 @@ function toIso(format: DateFormat, value: string): string | null {
     else if (part === 'd') d = Number(g);
     else mo = MONTHS.indexOf(g.toLowerCase()) + 1;
   }
-  if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return null;
-  return `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  return isoDate(y, mo, d);
 }
 
 function daysIn(y: number, m: number): number {
@@ -101,16 +182,27 @@ function monthFirst(f: DateFormat): boolean {
  * be flagged.
  */
 export function parseDate(value: string, formats: readonly DateFormat[], preference: DatePreference = 'month-first'): Parsed<string> {
-  const readings = new Map<string, DateFormat>();
-  for (const f of formats) {
-    const iso = toIso(f, value);
-    if (iso && !readings.has(iso)) readings.set(iso, f);
+  // Nearly every value has one reading: find it without building the list of readings.
+  let first: string | null = null;
+  for (let k = 0; k < formats.length; k++) {
+    const iso = formats[k]!.read(value);
+    if (iso === null) continue;
+    if (first === null) { first = iso; continue; }
+    if (iso !== first) return ambiguousDate(value, formats, preference);
   }
-  if (readings.size === 0) {
+  if (first === null) {
     return { ok: false, reason: `not a valid date in an accepted format (${formats.map((f) => f.pattern).join(', ')})` };
   }
+  return { ok: true, value: first };
+}
+
+function ambiguousDate(value: string, formats: readonly DateFormat[], preference: DatePreference): Parsed<string> {
+  const readings = new Map<string, DateFormat>();
+  for (const f of formats) {
+    const iso = f.read(value);
+    if (iso && !readings.has(iso)) readings.set(iso, f);
+  }
   const all = [...readings];
-  if (all.length === 1) return { ok: true, value: all[0]![0] };
   const chosen = all.find(([, f]) => monthFirst(f) === (preference === 'month-first')) ?? all[0]!;
   const others = all.filter(([iso]) => iso !== chosen[0]).map(([iso, f]) => `${iso} as ${f.pattern}`).join(', ');
   return { ok: true, value: chosen[0], ambiguous: `ambiguous date read as ${chosen[0]} (${chosen[1].pattern}, ${preference}); could also be ${others}` };
@@ -135,50 +227,58 @@ export function parseMoney(value: string): Parsed<string> {
   let currency = false;
   // Prefix: spaces, one minus, one currency mark, one opening parenthesis, in any order.
   for (; i < n; i++) {
-    const c = value[i]!;
-    if (c === ' ') continue;
-    if (c === '-') { minus++; continue; }
-    if (c === '(' && !paren) { paren = true; minus++; continue; }
-    if (!currency && CURRENCY_SIGNS.includes(c)) { currency = true; continue; }
-    if (!currency && CURRENCY_WORDS.includes(value.slice(i, i + 3))) { currency = true; i += 2; continue; }
+    const c = value.charCodeAt(i);
+    if (c === 32) continue;
+    if (c === 45) { minus++; continue; } // '-'
+    if (c === 40 && !paren) { paren = true; minus++; continue; } // '('
+    if (!currency && (c > 127 ? CURRENCY_SIGNS.includes(value[i]!) : c === 36)) { currency = true; continue; } // '$' and others
+    if (!currency && c >= 65 && c <= 90 && CURRENCY_WORDS.includes(value.slice(i, i + 3))) { currency = true; i += 2; continue; }
     break;
   }
-  let whole = '';
+  // Whole part: digits with well-placed thousands separators, cut out once (not built per digit).
+  const wholeStart = i;
+  let commas = 0;
   let group = -1; // digits since the last thousands separator; -1 before any separator
   let firstGroup = 0;
   for (; i < n; i++) {
     const c = value.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      whole += value[i];
       if (group >= 0) group++; else firstGroup++;
     } else if (c === 44) { // ','
       if ((group === -1 && (firstGroup < 1 || firstGroup > 3)) || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
       group = 0;
+      commas++;
     } else break;
   }
-  if (whole === '' || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
+  if (i === wholeStart || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
+  let whole = value.slice(wholeStart, i);
+  if (commas) whole = whole.replaceAll(',', '');
   let frac = '';
-  if (value[i] === '.') {
-    for (i++; i < n; i++) {
-      const c = value.charCodeAt(i);
-      if (c >= 48 && c <= 57) frac += value[i]; else break;
-    }
-    if (frac === '' || frac.length > 4) return { ok: false, reason: BAD_AMOUNT };
+  if (i < n && value.charCodeAt(i) === 46) { // '.'
+    const fracStart = ++i;
+    while (i < n && value.charCodeAt(i) >= 48 && value.charCodeAt(i) <= 57) i++;
+    if (i === fracStart || i - fracStart > 4) return { ok: false, reason: BAD_AMOUNT };
+    frac = value.slice(fracStart, i);
   }
   for (; i < n; i++) {
-    const c = value[i]!;
-    if (c === ' ') continue;
-    if (c === ')' && paren) { paren = false; continue; }
+    const c = value.charCodeAt(i);
+    if (c === 32) continue;
+    if (c === 41 && paren) { paren = false; continue; } // ')'
     return { ok: false, reason: BAD_AMOUNT };
   }
   if (paren) return { ok: false, reason: BAD_AMOUNT };
   if (minus > 1) return { ok: false, reason: 'an amount with more than one minus sign' };
   let w = 0;
-  while (w < whole.length - 1 && whole[w] === '0') w++;
-  whole = whole.slice(w);
-  frac = frac.padEnd(2, '0');
-  const isZero = whole === '0' && /^0+$/.test(frac);
-  return { ok: true, value: `${minus && !isZero ? '-' : ''}${whole}.${frac}` };
+  while (w < whole.length - 1 && whole.charCodeAt(w) === 48) w++;
+  if (w) whole = whole.slice(w);
+  if (frac.length < 2) frac = frac.padEnd(2, '0');
+  const isZero = whole === '0' && isAllZeros(frac);
+  return { ok: true, value: minus && !isZero ? `-${whole}.${frac}` : `${whole}.${frac}` };
+}
+
+function isAllZeros(digits: string): boolean {
+  for (let k = 0; k < digits.length; k++) if (digits.charCodeAt(k) !== 48) return false;
+  return true;
 }
 
 // ---- identifiers ---------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../../engines/database/port.js';
 import { MAX_CHUNK } from '../../engines/database/repositories/chunk.js';
 import type { BaselineRow, RecordKey, RowErrorRow } from '../../engines/database/repositories/ingest.js';
@@ -38,6 +39,7 @@ const URL_CONCURRENCY = 16;
  * Nothing is applied. Idempotent: run again after a crash, it writes nothing new.
  */
 export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
+  const checkUrl = ctx.checkUrl ? memoiseUrlChecks(ctx.checkUrl) : undefined;
   const planCodes = await ctx.db.unitOfWork((r) => r.ingest.planCodes(ctx.tenantId, ctx.vendorId));
   for (const p of ctx.compiled.spec.planCodes) planCodes.add(p);
   let validate: ((r: SourceRecord) => ValidatedRow) | null = null;
@@ -48,7 +50,7 @@ export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
   const flush = async () => {
     const rows = chunk.map(validate!);
     chunk = [];
-    await checkUrls(rows, ctx.checkUrl);
+    await checkUrls(rows, checkUrl);
     await ctx.db.unitOfWork(async (r) => {
       await checkAgainstDatabase(ctx, r.ingest, rows, planCodes);
       const errors = rowErrors(rows);
@@ -73,6 +75,27 @@ export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
     return { received, rejected, structure: e };
   }
   return { received, rejected, structure: null };
+}
+
+const URL_VERDICTS_KEPT = 10_000;
+
+/**
+ * A file repeats the same few URLs (a plan document per plan) on most rows: each distinct URL is
+ * checked once per pass — parse, resolve, classify — and its verdict reused. Bounded, so a file of
+ * unique URLs costs a check per row, not memory.
+ */
+function memoiseUrlChecks(checkUrl: UrlChecker): UrlChecker {
+  const verdicts = new LRUCache<string, ReturnType<UrlChecker>>({ max: URL_VERDICTS_KEPT });
+  return (url) => {
+    let verdict = verdicts.get(url);
+    if (!verdict) {
+      verdict = checkUrl(url);
+      verdicts.set(url, verdict);
+      // A failed check (not a refusal: an exception) is not remembered.
+      verdict.catch(() => verdicts.delete(url));
+    }
+    return verdict;
+  };
 }
 
 async function checkUrls(rows: ValidatedRow[], checkUrl: UrlChecker | undefined): Promise<void> {

@@ -26,7 +26,11 @@ export interface ResponseLayout {
   expectedFields: number;
 }
 
-const READ_CHUNK = 1 << 20;
+/**
+ * 64 KiB reads: a chunk's records (a few hundred) die young. With 1 MiB reads each batch (thousands
+ * of records) outlived the young generation and was promoted: twice the GC time and RSS growing with it.
+ */
+const READ_CHUNK = 1 << 16;
 
 /**
  * Streams the data records of a spooled response file, a batch per read chunk (one await per

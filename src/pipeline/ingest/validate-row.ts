@@ -1,5 +1,5 @@
 import type { CompiledIngestSpec, IngestColumn } from './ingest-spec.js';
-import { cleanText, hasReplacementChar, maskSsnLike, parseDate, parseInteger, parseMoney, parseSsn, type Parsed } from './normalise.js';
+import { cleanText, hasReplacementChar, maskSsnLike, needsCleaning, parseDate, parseInteger, parseMoney, parseSsn, type Parsed } from './normalise.js';
 
 /**
  * Row error codes stored in row_errors.code. A *warning* keeps the row applied (the value it concerns
@@ -35,7 +35,7 @@ export interface ValidatedRow {
   employeeId: string | null;
   planCode: string | null;
   /** benefit_records.fields updates this row carries (URL fields included until the guard says otherwise). */
-  values: Record<string, string | number>;
+  readonly values: Record<string, string | number>;
   urls: Array<{ col: string; field: string | undefined; url: string }>;
   issues: RowIssue[];
   /** True when an issue other than a warning was found. */
@@ -55,6 +55,18 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
   const orderRules = spec.dateOrder.map((rule) => [columns.findIndex((c) => c.name === rule.start), columns.findIndex((c) => c.name === rule.end), rule] as const);
   const formatsByColumn = columns.map((c) => (c.type === 'date' ? dateFormatsOf(c) : []));
   const sensitiveIdx = new Set(columns.flatMap((c, k) => (c.sensitive || c.type === 'ssn' ? [index[k]!] : [])));
+  // Everything about a column that does not depend on the row, decided once.
+  const cols = columns.map((c, k) => ({
+    c, at: index[k]!, formats: formatsByColumn[k]!,
+    sensitive: Boolean(c.sensitive || c.type === 'ssn'),
+    mustHave: Boolean(c.required || c.role === 'employeeId' || c.role === 'planCode'),
+    invalidCode: (c.type === 'date' ? 'INVALID_DATE' : c.type === 'integer' ? 'INVALID_INTEGER' : c.type === 'ssn' ? 'INVALID_SSN' : 'INVALID_AMOUNT') as RowErrorCode,
+  }));
+  // A Map, not the spec's object: a vendor code such as `constructor` must not find Object.prototype's.
+  const planCodeMap = new Map(Object.entries(spec.planCodeMap));
+  const valueFields = columns.map((c) => c.field);
+  // Cleaned values of the row being validated, for the cross-field rules; reused (never escapes a call).
+  const clean: Array<string | null> = new Array(columns.length).fill(null);
 
   const mask = (r: SourceRecord): string => {
     const fields = sensitiveIdx.size ? r.fields.map((f, i) => (sensitiveIdx.has(i) && f ? '***' : f)) : r.fields;
@@ -63,58 +75,56 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
 
   return (record: SourceRecord): ValidatedRow => {
     const issues: RowIssue[] = [];
-    const values: Record<string, string | number> = {};
+    // By column; the `values` object is built only if asked for (pass 2), never in pass 1.
+    const parsedValues: Array<string | number | undefined> = new Array(cols.length);
     const urls: ValidatedRow['urls'] = [];
-    const clean: Array<string | null> = [];
     let employeeId: string | null = null;
     let planCode: string | null = null;
+    const fields = record.fields;
     const suspect = hasReplacementChar(record.raw);
+    // Fields are pieces of the raw text: when it has no zero-width or NBSP, a trim cleans any of them.
+    const dirty = needsCleaning(record.raw);
     if (record.malformed) issues.push({ col: '*', code: 'MALFORMED_ROW', message: record.malformed });
-    if (spec.format === 'csv' && record.fields.length !== expectedFields) {
-      issues.push({ col: '*', code: 'COLUMN_COUNT', message: `expected ${expectedFields} fields, found ${record.fields.length}` });
+    if (spec.format === 'csv' && fields.length !== expectedFields) {
+      issues.push({ col: '*', code: 'COLUMN_COUNT', message: `expected ${expectedFields} fields, found ${fields.length}` });
     }
-    for (let k = 0; k < columns.length; k++) {
-      const c = columns[k]!;
-      const at = index[k]!;
-      const rawValue = at >= 0 ? record.fields[at] : undefined;
-      const sensitive = c.sensitive || c.type === 'ssn';
+    for (let k = 0; k < cols.length; k++) {
+      const { c, at, sensitive } = cols[k]!;
+      clean[k] = null;
+      const rawValue = at >= 0 ? fields[at] : undefined;
       if (suspect && rawValue !== undefined && hasReplacementChar(rawValue)) {
         issues.push({ col: c.name, code: 'ENCODING_INVALID', message: `${c.name}: invalid byte sequence for ${spec.encoding}` });
-        clean.push(null);
         continue;
       }
-      const v = rawValue === undefined ? '' : cleanText(rawValue);
+      const v = rawValue === undefined ? '' : dirty ? cleanText(rawValue) : rawValue.trim();
       if (v === '') {
-        if (c.required || c.role === 'employeeId' || c.role === 'planCode') issues.push({ col: c.name, code: 'REQUIRED_MISSING', message: `${c.name}: required value is empty` });
-        clean.push(null);
+        if (cols[k]!.mustHave) issues.push({ col: c.name, code: 'REQUIRED_MISSING', message: `${c.name}: required value is empty` });
         continue;
       }
       if (c.maxLength && v.length > c.maxLength) {
         issues.push({ col: c.name, code: 'TOO_LONG', message: `${c.name}: ${v.length} characters, at most ${c.maxLength}` });
-        clean.push(null);
         continue;
       }
       let parsed: Parsed<string | number>;
       switch (c.type) {
-        case 'date': parsed = parseDate(v, formatsByColumn[k]!, compiled.preference); break;
+        case 'date': parsed = parseDate(v, cols[k]!.formats, compiled.preference); break;
         case 'money': case 'decimal': parsed = parseMoney(v); break;
         case 'integer': parsed = parseInteger(v); break;
         case 'ssn': parsed = parseSsn(v); break;
         default: parsed = { ok: true, value: v };
       }
       if (!parsed.ok) {
-        const code = c.type === 'date' ? 'INVALID_DATE' : c.type === 'integer' ? 'INVALID_INTEGER' : c.type === 'ssn' ? 'INVALID_SSN' : 'INVALID_AMOUNT';
         const shown = sensitive ? '' : ` "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
-        issues.push({ col: c.name, code, message: `${c.name}:${shown} ${parsed.reason}` });
-        clean.push(null);
+        issues.push({ col: c.name, code: cols[k]!.invalidCode, message: `${c.name}:${shown} ${parsed.reason}` });
         continue;
       }
       if (parsed.ambiguous) issues.push({ col: c.name, code: 'DATE_AMBIGUOUS', message: `${c.name}: "${v}" ${parsed.ambiguous}` });
-      clean.push(String(parsed.value));
-      if (c.role === 'employeeId') employeeId = String(parsed.value);
-      else if (c.role === 'planCode') planCode = compiled.spec.planCodeMap[String(parsed.value)] ?? String(parsed.value);
+      const text = typeof parsed.value === 'string' ? parsed.value : String(parsed.value);
+      clean[k] = text;
+      if (c.role === 'employeeId') employeeId = text;
+      else if (c.role === 'planCode') planCode = planCodeMap.get(text) ?? text;
       if (c.type === 'url') urls.push({ col: c.name, field: c.field, url: v });
-      if (c.field) values[c.field] = parsed.value;
+      if (c.field) parsedValues[k] = parsed.value;
     }
     for (const [start, end, rule] of orderRules) {
       const s = clean[start];
@@ -123,19 +133,33 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
     }
     let rejected = false;
     for (const i of issues) if (!WARNING_CODES.includes(i.code)) rejected = true;
-    return new Row(record, mask, employeeId, planCode, values, urls, issues, rejected);
+    return new Row(record, mask, valueFields, parsedValues, employeeId, planCode, urls, issues, rejected);
   };
 }
 
 class Row implements ValidatedRow {
   private masked: string | undefined;
+  private valuesObject: ValidatedRow['values'] | undefined;
   constructor(
     private readonly record: SourceRecord, private readonly mask: (r: SourceRecord) => string,
-    readonly employeeId: string | null, readonly planCode: string | null, readonly values: ValidatedRow['values'],
+    private readonly valueFields: ReadonlyArray<string | undefined>, private readonly parsedValues: ReadonlyArray<string | number | undefined>,
+    readonly employeeId: string | null, readonly planCode: string | null,
     readonly urls: ValidatedRow['urls'], readonly issues: RowIssue[], public rejected: boolean,
   ) {}
   get line(): number { return this.record.line; }
   get rawMasked(): string { return (this.masked ??= this.mask(this.record)); }
+  get values(): ValidatedRow['values'] {
+    if (!this.valuesObject) {
+      const values: ValidatedRow['values'] = {};
+      for (let k = 0; k < this.valueFields.length; k++) {
+        const field = this.valueFields[k];
+        const value = this.parsedValues[k];
+        if (field !== undefined && value !== undefined) values[field] = value;
+      }
+      this.valuesObject = values;
+    }
+    return this.valuesObject;
+  }
 }
 
 /** Positions of the spec's columns in a header row (matched by cleaned, case-insensitive name). */
