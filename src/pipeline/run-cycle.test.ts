@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../engines/database/port.js';
 import { openQueue, type QueueTarget } from '../engines/queue/open-queue.js';
@@ -10,6 +9,7 @@ import { TEST_REDIS_URL } from '../../test/support/services.js';
 import { fencedDatabase, LeaseLostError } from './fenced-database.js';
 import { createOrchestrator, type Orchestrator } from './run-cycle.js';
 import type { PipelineStages } from './stage-ports.js';
+import { dropRedisPrefix } from '../../test/support/redis.js';
 
 /**
  * Orchestration on real databases and queues. The stages here are the test's own small use-cases that
@@ -59,19 +59,6 @@ const queueTargets: Array<[string, () => QueueTarget]> = [
   })],
 ];
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const r = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
 
 function orchestrator(db: Database, queue: QueueEngine, stages: PipelineStages, leaseMs = 5000): Orchestrator {
   return createOrchestrator({
@@ -150,7 +137,7 @@ describe.each(queueTargets)('reconciler with the %s queue', (_name, makeTarget) 
   let target: QueueTarget;
   afterEach(async () => {
     for (const q of queues.splice(0)) await q.close();
-    if (target.engine === 'bullmq') await dropPrefix(target.prefix);
+    if (target.engine === 'bullmq') await dropRedisPrefix(target.prefix);
     await t?.drop();
   });
 
@@ -165,7 +152,7 @@ describe.each(queueTargets)('reconciler with the %s queue', (_name, makeTarget) 
     const lost = openQueue(target);
     const { runId, cycleIds } = await orchestrator(t.db, lost, stages).startRun({ tenantId: 'acme', vendorIds: ['medical', 'dental'], kind: 'full' });
     await lost.close();
-    if (target.engine === 'bullmq') await dropPrefix(target.prefix);
+    if (target.engine === 'bullmq') await dropRedisPrefix(target.prefix);
 
     const queue = openQueue(target);
     queues.push(queue);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NonRetryableError, RetryLaterError } from '../../shared/errors.js';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { openQueue, type QueueTarget } from './open-queue.js';
 import type { JobContext, QueueEngine, RegisteredHandler } from './port.js';
+import { dropRedisPrefix } from '../../../test/support/redis.js';
 
 const base = { concurrency: 3, attempts: 3, backoffMs: 20, maxBackoffMs: 100 };
 
@@ -16,19 +16,6 @@ const targets: Array<[string, () => QueueTarget]> = [
   })],
 ];
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const r = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
-}
 
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
@@ -61,7 +48,7 @@ describe.each(targets)('queue engine contract: %s', (_name, makeTarget) => {
   afterEach(async () => {
     await queue?.close();
     queue = null;
-    if (target.engine === 'bullmq') await dropPrefix(target.prefix);
+    if (target.engine === 'bullmq') await dropRedisPrefix(target.prefix);
   });
 
   it('delivers the payload with the job id and attempt', async () => {
