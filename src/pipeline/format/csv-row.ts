@@ -1,17 +1,19 @@
 import { fitEncoding, type Encoding } from './charset.js';
 import { formatCell, type CompiledColumn } from './columns.js';
 import { neutraliseCell, type InjectionPolicy } from './csv-injection.js';
+import { compileLineReader } from './line-reader.js';
 
 /**
  * The CSV cell and row encoders, compiled once per file from the column plan.
  *
  * A wide vendor file has a couple of hundred cells a line and millions of lines, so the per-cell
- * work decides the writer's speed. The detail row is compiled into one specialised function: one
- * property read per column with the key as a literal (an inline-cached load, not a lookup through
- * the column list), formatting only for columns that need it, the formula-character check as a
- * charCode comparison and only on text columns, the transliteration only for a narrow encoding,
- * and the quoting test as one precompiled character-class regex. Values decided at write time
- * (maintenance code, file facts) arrive already encoded, once per code.
+ * work decides the writer's speed. Each column carries flags for the steps its cells need, read
+ * once: formatting only for dates and decimals, the formula-character check as a charCode
+ * comparison and only on text columns, transliteration only for a narrow encoding, and the quoting
+ * test as one precompiled character-class regex. Values come from `line-reader.ts` (field loads by
+ * index, no key lookups); values decided at write time (maintenance code, file facts) arrive
+ * already encoded, once per code. (A row function generated as source was tried: as fast once
+ * optimised, but a couple of hundred columns took TurboFan about a second to compile.)
  */
 export interface CsvDialect {
   delimiter: string;
@@ -55,14 +57,13 @@ export function compileCsv(columns: readonly CompiledColumn[], d: CsvDialect): C
 
   // Per column: its key, and flags telling which steps its cells need.
   const DEFERRED = 1; const FORMAT = 2; const TEXT = 4;
-  const keys = columns.map((c) => c.name);
   const flags = Int32Array.from(columns, (c) => (c.kind === 'deferred' ? DEFERRED : (c.plain ? 0 : FORMAT) | (c.numeric ? 0 : TEXT)));
   const empty = d.always ? '""' : '';
   const { delimiter, eol, always } = d;
   const count = columns.length;
   const quoteAll = /"/g;
   /** One detail cell as written; null when the injection policy refuses it. */
-  const encode = (v: string | null | undefined, i: number, f: number): string | null => {
+  const encode = (v: string | null, i: number, f: number): string | null => {
     if (v == null) return empty;
     if (f & FORMAT) v = formatCell(columns[i]!, v);
     if (f & TEXT && v.length > 0) {
@@ -77,40 +78,14 @@ export function compileCsv(columns: readonly CompiledColumn[], d: CsvDialect): C
     return always || needsQuote.test(v) ? `"${v.replace(quoteAll, '""')}"` : v;
   };
 
-  /** Any line: one keyed read per column. */
-  const byKey: CsvRowFn = (line, deferred) => {
+  const read = compileLineReader(columns);
+  const values = new Array<string | null>(count).fill(null);
+  const row: CsvRowFn = (line, deferred) => {
+    read(line, values);
     let s = '';
     for (let i = 0; i < count; i++) {
-      const t = flags[i] === DEFERRED ? deferred[i]! : encode(line[keys[i]!], i, flags[i]!);
-      if (t === null) return i;
-      s += i > 0 ? delimiter + t : t;
-    }
-    return s + eol;
-  };
-
-  /**
-   * A line whose keys are the stored columns in column order (every line the record builder
-   * makes): walked with for-in, which V8 turns into field loads by index, with no key lookups.
-   * Anything else (an image stored under an older spec, keys reordered by jsonb) goes by key.
-   */
-  const row: CsvRowFn = (line, deferred) => {
-    let s = '';
-    let i = 0;
-    for (const k in line) {
-      for (; i < count && flags[i] === DEFERRED; i++) {
-        const t = deferred[i]!;
-        if (t === null) return i;
-        s += i > 0 ? delimiter + t : t;
-      }
-      if (i === count || k !== keys[i]) return byKey(line, deferred);
-      const t = encode(line[k], i, flags[i]!);
-      if (t === null) return i;
-      s += i > 0 ? delimiter + t : t;
-      i++;
-    }
-    for (; i < count; i++) {
-      if (flags[i] !== DEFERRED) return byKey(line, deferred);
-      const t = deferred[i]!;
+      const f = flags[i]!;
+      const t = f === DEFERRED ? deferred[i]! : encode(values[i]!, i, f);
       if (t === null) return i;
       s += i > 0 ? delimiter + t : t;
     }

@@ -75,4 +75,24 @@ describe('fixed-width writer', () => {
     const text = (await render(spec, buildRecords(spec, one))).bytes.toString('latin1');
     expect(text.split('\r\n')[1]!.slice(84, 93)).toBe('-00001250');
   });
+
+  it('writes the same bytes for lines whose keys come back in another order or with a column missing', async () => {
+    const records = buildRecords(spec, employees, '001');
+    const reordered = records.map((r) => {
+      if (r.image.kind !== 'lines') throw new Error('lines expected');
+      const lines = r.image.lines.map((l) => Object.fromEntries(Object.entries(l).reverse()));
+      return { ...r, image: { kind: 'lines' as const, lines } };
+    });
+    expect((await render(spec, reordered)).bytes.equals((await render(spec, records)).bytes)).toBe(true);
+    // An image stored before a column existed: the column is blank, as a null value is.
+    const older = records.map((r) => {
+      if (r.image.kind !== 'lines') throw new Error('lines expected');
+      return { ...r, image: { kind: 'lines' as const, lines: r.image.lines.map(({ gender: _g, ...rest }) => rest) } };
+    });
+    const blanked = records.map((r) => {
+      if (r.image.kind !== 'lines') throw new Error('lines expected');
+      return { ...r, image: { kind: 'lines' as const, lines: r.image.lines.map((l) => ({ ...l, gender: null })) } };
+    });
+    expect((await render(spec, older)).bytes.equals((await render(spec, blanked)).bytes)).toBe(true);
+  });
 });

@@ -31,6 +31,14 @@ export const SEGMENT_RULES: Record<string, SegmentRule> = {
 export const X12_CHARSET = /^[A-Za-z0-9 !"&'()*+,\-./:;?=%@[\]_{}\\|<>~#$^`]*$/;
 const X12_CHAR = /[A-Za-z0-9 !"&'()*+,\-./:;?=%@[\]_{}\\|<>~#$^`]/;
 
+const X12_CLASS = X12_CHAR.source.slice(1, -1); // the class's body, without its brackets
+
+/** A test for values that `cleanElement` would return unchanged: X12 characters only, none of `delimiters`. */
+export function cleanElementTest(delimiters: string): RegExp {
+  const escaped = [...delimiters].map((ch) => ch.replace(/[\\\]^-]/g, '\\$&')).join('');
+  return escaped ? new RegExp(`^(?![^]*[${escaped}])[${X12_CLASS}]*$`) : new RegExp(`^[${X12_CLASS}]*$`);
+}
+
 /**
  * Makes a value safe for an element: accents folded, then characters outside the set, and the
  * file's own delimiters, replaced; null when the policy is `error` and a replacement was needed.

@@ -1,7 +1,7 @@
 import type { VendorSpec } from '../../vendors/spec-schema.js';
 import type { OutboundRecord, Person834, X12Image } from './outbound-record.js';
 import { RecordWriter, type FileFacts, type Rendered, type WriterOptions } from './record-writer.js';
-import { cleanElement, SEGMENT_RULES } from './x12-834-rules.js';
+import { cleanElement, cleanElementTest, SEGMENT_RULES } from './x12-834-rules.js';
 
 /**
  * ASC X12 834 benefit enrollment (005010X220A1), one interchange / one group / one transaction set:
@@ -20,6 +20,8 @@ export class X12834Writer extends RecordWriter {
   private readonly d: { element: string; component: string; repetition: string; segment: string };
   private readonly terminator: string;
   private readonly delimiterChars: string;
+  /** True for a value made only of X12 characters and none of this file's delimiters. */
+  private readonly clean: RegExp;
 
   constructor(
     private readonly spec: VendorSpec,
@@ -33,6 +35,7 @@ export class X12834Writer extends RecordWriter {
     this.d = x.delimiters;
     this.terminator = x.segmentNewline ? `${this.d.segment}\n` : this.d.segment;
     this.delimiterChars = Object.values(this.d).join('');
+    this.clean = cleanElementTest(this.delimiterChars);
   }
   protected renderHeader(): string {
     const x = this.spec.outbound.x12!;
@@ -112,29 +115,42 @@ export class X12834Writer extends RecordWriter {
   private seg(counted: boolean, id: string, ...elements: string[]): string {
     const rule = SEGMENT_RULES[id]!;
     const x = this.spec.outbound.x12!;
-    const out = elements.map((raw, i) => {
-      const pos = `${id}${String(i + 1).padStart(2, '0')}`;
-      if (raw === '') return '';
-      let v = cleanElement(raw, this.delimiterChars, x.invalidCharacters, x.replacement);
-      if (v === null) throw new ElementError(pos, `${pos}: a character outside the X12 character set or a delimiter`);
+    const sep = this.d.element;
+    let text = id;
+    let gap = ''; // separators owed to empty elements, written only if a later element has a value
+    for (let i = 0; i < elements.length; i++) {
+      const raw = elements[i]!;
+      if (raw === '') {
+        gap += sep;
+        continue;
+      }
+      // Most values are already clean: one test instead of a look at every character.
+      let v: string | null = this.clean.test(raw) ? raw : cleanElement(raw, this.delimiterChars, x.invalidCharacters, x.replacement);
+      if (v === null) throw new ElementError(id, i, 'a character outside the X12 character set or a delimiter');
       v = v.trim(); // padding is not data in X12 (only the ISA is fixed-width)
       const size = rule.elements[i];
-      if (!size) throw new ElementError(pos, `${pos}: element is not used`);
+      if (!size) throw new ElementError(id, i, 'element is not used');
       if (v.length > size[1]) {
-        if (!rule.cut?.includes(i + 1)) throw new ElementError(pos, `${pos}: longer than ${size[1]} characters`);
+        if (!rule.cut?.includes(i + 1)) throw new ElementError(id, i, `longer than ${size[1]} characters`);
         v = v.slice(0, size[1]).trimEnd();
       }
-      if (v.length < size[0]) throw new ElementError(pos, `${pos}: shorter than ${size[0]} characters`);
-      return v;
-    });
-    while (out.length > 0 && out[out.length - 1] === '') out.pop();
+      if (v.length < size[0]) throw new ElementError(id, i, `shorter than ${size[0]} characters`);
+      if (v === '') gap += sep;
+      else {
+        text += gap + sep + v;
+        gap = '';
+      }
+    }
     if (counted) this.segments++;
-    return [id, ...out].join(this.d.element) + this.terminator;
+    return text + this.terminator;
   }
 }
 
 class ElementError extends Error {
-  constructor(readonly element: string, message: string) {
-    super(message);
+  readonly element: string;
+  constructor(segment: string, index: number, problem: string) {
+    const element = `${segment}${String(index + 1).padStart(2, '0')}`;
+    super(`${element}: ${problem}`);
+    this.element = element;
   }
 }
