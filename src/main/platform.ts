@@ -34,7 +34,9 @@ const PII_FINGERPRINT = 'pii_key_fingerprint';
 
 export function databaseTarget(config: Config): DatabaseTarget {
   return config.database.url
-    ? { engine: 'postgres', url: config.database.url, poolSize: config.database.poolSize }
+    // A transaction idle for a whole lease belongs to a worker that stalled: its lease is gone anyway,
+    // and its row locks would otherwise block the worker that took the lease over.
+    ? { engine: 'postgres', url: config.database.url, poolSize: config.database.poolSize, idleInTransactionTimeoutMs: config.cycles.leaseMs }
     : { engine: 'pglite', dataDir: join(resolve(config.home), 'pgdata') };
 }
 

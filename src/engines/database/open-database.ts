@@ -13,7 +13,9 @@ import { inProcessSessionLocks, postgresSessionLocks } from './session-lock.js';
 import type { DB } from './schema.js';
 
 export type DatabaseTarget =
-  | { engine: 'postgres'; url: string; poolSize?: number }
+  | { engine: 'postgres'; url: string; poolSize?: number;
+    /** The server ends a transaction left idle this long (a frozen or partitioned worker) and frees its row locks. */
+    idleInTransactionTimeoutMs?: number }
   | { engine: 'pglite'; dataDir: string | null }; // null: in memory
 
 const INT8 = 20;
@@ -62,11 +64,12 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   };
 }
 
-async function openPostgres(target: { url: string; poolSize?: number }): Promise<Kysely<DB>> {
+async function openPostgres(target: { url: string; poolSize?: number; idleInTransactionTimeoutMs?: number }): Promise<Kysely<DB>> {
   const pool = new pg.Pool({
     connectionString: target.url,
     max: target.poolSize ?? 10,
     connectionTimeoutMillis: 5000,
+    ...(target.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: target.idleInTransactionTimeoutMs } : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         (oid === INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,

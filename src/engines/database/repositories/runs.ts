@@ -155,6 +155,9 @@ export function createRunsRepository(db: Kysely<DB>): RunsRepository {
       await sql`update runs set summary = summary || ${JSON.stringify(summary)}::jsonb, updated_at = now() where run_id = ${runId}`.execute(db);
     },
     async finishIfCyclesDone(runId) {
+      // Two cycles finishing at once each see the other still running in their own snapshot: lock the
+      // run first so the second waits for the first to commit and then counts it done.
+      await sql`select 1 from runs where run_id = ${runId} for update`.execute(db);
       const res = await sql`update runs set status = case when exists (select 1 from cycles c where c.run_id = runs.run_id and c.status = 'failed') then 'failed' else 'done' end,
           finished_at = now(), updated_at = now()
         where run_id = ${runId} and status = 'running' and stage = 'cycles'
