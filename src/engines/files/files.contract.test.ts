@@ -58,6 +58,21 @@ describe.each(ENDPOINT_KINDS)('files engine contract: %s', (kind) => {
     expect((await readAll(store, `${ep.base}/big.bin`, 1_000_000)).equals(data.subarray(1_000_000))).toBe(true);
   });
 
+  it('lets the caller refill its buffer as soon as write() resolves', async () => {
+    // Delivery reads the spool through two reused buffers; a writer still holding one would send
+    // whatever the next read put there.
+    const data = randomBytes(6 * 1024 * 1024 + 777);
+    const shared = Buffer.alloc(512 * 1024);
+    const w = await store.openWriter(`${ep.base}/reused.bin`, { offset: 0 });
+    for (let off = 0; off < data.length; off += shared.length) {
+      const n = data.copy(shared, 0, off, off + shared.length);
+      await w.write(shared.subarray(0, n));
+      shared.fill(0xee);
+    }
+    await w.close();
+    expect(sha(readFileSync(join(ep.onDisk, 'reused.bin')))).toBe(sha(data));
+  });
+
   it('reopening at an offset truncates what lay beyond it before writing', async () => {
     const path = `${ep.base}/resume.bin`;
     const w = await store.openWriter(path, { offset: 0 });

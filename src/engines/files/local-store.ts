@@ -45,6 +45,8 @@ export function createLocalStore(root: string): FileStore {
         pieceSize: 1024 * 1024,
         maxInFlight: 4,
         issue: async (piece, position) => {
+          // The caller may reuse its buffer as soon as write() returns; this write outlives that.
+          piece = Buffer.from(piece);
           let done = 0;
           while (done < piece.length) {
             const { bytesWritten } = await fh.write(piece, done, piece.length - done, position + done);

@@ -19,7 +19,10 @@ export interface FileEntry {
  * confirmed with no gap — the only offset it is safe to resume from.
  */
 export interface FileWriter {
-  /** Queues `chunk` after the previous one; resolves when there is room in the window (back-pressure). */
+  /**
+   * Queues `chunk` after the previous one; resolves when there is room in the window (back-pressure).
+   * Once it resolves the writer no longer needs `chunk`: the caller may refill the same buffer.
+   */
   write(chunk: Buffer): Promise<void>;
   readonly acknowledged: number;
   /** Called whenever `acknowledged` advances. */

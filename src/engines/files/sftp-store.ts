@@ -132,6 +132,9 @@ export async function openSftpStore(ep: SftpEndpoint): Promise<SftpStore> {
         start: offset,
         pieceSize: maxWrite,
         maxInFlight: Math.max(4, Math.floor(WRITE_WINDOW_BYTES / maxWrite)),
+        // ssh2 copies `piece` into the request packet before write() returns, so the caller's buffer
+        // is free for reuse once the piece is issued (pieces never exceed its write limit, so it never
+        // re-reads the buffer for a continuation).
         issue: (piece, position) => call((cb) => sftp.write(handle, piece, 0, piece.length, position, cb)),
         closeHandle: () => (alive ? call((cb) => sftp.close(handle, cb)) : Promise.resolve()),
       });

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Database, Repositories } from '../../engines/database/port.js';
 import type { TransferFile } from '../../engines/database/repositories/transfers.js';
+import { fileChunks } from '../../engines/files/file-chunks.js';
 import { joinPath, type FileStore } from '../../engines/files/port.js';
 import { NonRetryableError, RetryLaterError, VendorflowError } from '../../shared/errors.js';
 import { crashPoint } from '../../shared/crash.js';
@@ -140,9 +141,9 @@ async function uploadOnce(deps: DeliverDeps, req: DeliverRequest, store: FileSto
     }
   });
   try {
-    for await (const chunk of createReadStream(req.localPath, { start: offset, highWaterMark: READ_CHUNK })) {
-      state.sent += (chunk as Buffer).length;
-      await writer.write(chunk as Buffer);
+    for await (const chunk of fileChunks(req.localPath, { start: offset, chunkSize: READ_CHUNK })) {
+      state.sent += chunk.length;
+      await writer.write(chunk);
     }
     await writer.close();
   } catch (e) {
