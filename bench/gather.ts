@@ -10,7 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { loadDescriptorSet } from '../src/connectors/descriptors/load-descriptors.js';
 import { openConnectors } from '../src/connectors/open-connectors.js';
 import { openCache } from '../src/engines/cache/open-cache.js';
+import { Redis } from 'ioredis';
+import { createRedisStore } from '../src/engines/cache/redis-store.js';
+import { TwoLayerCache } from '../src/engines/cache/two-layer-cache.js';
 import { createTestDatabase } from '../test/support/databases.js';
+import { TEST_REDIS_URL } from '../test/support/services.js';
 import type { GatherMode } from '../src/pipeline/gather/gather-batch.js';
 import { gatherRun } from '../src/pipeline/gather/gather-run.js';
 import type { GatherSummary } from '../src/pipeline/gather/gather-summary.js';
@@ -66,6 +70,40 @@ async function measure(employees: number, mode: GatherMode, engine: 'pglite' | '
   }
 }
 
+/**
+ * Invalidation delivery between two caches on separate Redis connections (as two processes have):
+ * publish → the other's listener, against a bare PING round trip measured in the same run.
+ */
+async function invalidationLatency(samples: number): Promise<{ p50: number; p99: number; ping: number }> {
+  const namespace = `vf-bench:${randomBytes(6).toString('hex')}:`;
+  const [a, b] = [await createRedisStore({ url: TEST_REDIS_URL, namespace }), await createRedisStore({ url: TEST_REDIS_URL, namespace })];
+  const sender = await TwoLayerCache.open({ l2: a });
+  const receiver = await TwoLayerCache.open({ l2: b });
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    const lat: number[] = [];
+    const pings: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const before = receiver.stats().invalidationsReceived;
+      const t0 = performance.now();
+      await sender.invalidate(`emp:bench:E${i}:hris:v1`);
+      while (receiver.stats().invalidationsReceived === before) await new Promise((r) => setImmediate(r));
+      lat.push(performance.now() - t0);
+      const p0 = performance.now();
+      await redis.ping();
+      pings.push(performance.now() - p0);
+    }
+    const q = (xs: number[], f: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(xs.length * f))]!;
+    return { p50: q(lat, 0.5), p99: q(lat, 0.99), ping: q(pings, 0.5) };
+  } finally {
+    redis.disconnect();
+    await sender.close();
+    await receiver.close();
+    await a.close();
+    await b.close();
+  }
+}
+
 export default async function gather(opts: BenchOptions): Promise<Metrics> {
   const small = opts.quick ? 2000 : 10_000;
   const big = opts.quick ? null : 50_000;
@@ -95,5 +133,8 @@ export default async function gather(opts: BenchOptions): Promise<Metrics> {
     };
     if (b !== largest) metrics[`batched_calls_${b.employees}`] = { value: b.summary.calls, unit: 'calls' };
   }
+  const inv = await invalidationLatency(opts.quick ? 100 : 500);
+  metrics.invalidation_p50_ms = vs(inv.p50, 'ms', 'Redis PING round trip (p50)', inv.ping);
+  metrics.invalidation_p99_ms = { value: round(inv.p99, 3), unit: 'ms' };
   return metrics;
 }
