@@ -148,7 +148,11 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
     if (cache && own) {
       const keyed = wanted.filter((id) => own.has(id));
       const keys = keyed.map((id) => cacheKey(batch.tenantId, id, name, own.get(id)!));
-      const hits = await cache.peekMany<Cached>(keys, { ttlMs: opts.cacheTtlMs, l1: false });
+      // The cache only saves calls: unreachable, it counts as a miss and the services answer.
+      const hits = await cache.peekMany<Cached>(keys, { ttlMs: opts.cacheTtlMs, l1: false }).catch(() => {
+        tally.cacheErrors++;
+        return new Map<string, Cached>();
+      });
       toFetch = [];
       keyed.forEach((id, i) => {
         const hit = hits.get(keys[i]!);
@@ -240,7 +244,7 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
     const chunk = rows.slice(i, i + MAX_CHUNK);
     await deps.db.unitOfWork((r) => r.gather.upsertSnapshots(chunk));
   }
-  if (cache && toCache.length) await cache.setMany(toCache, { ttlMs: opts.cacheTtlMs, l1: false });
+  if (cache && toCache.length) await cache.setMany(toCache, { ttlMs: opts.cacheTtlMs, l1: false }).catch(() => { tally.cacheErrors++; });
 
   const perEmployeeEndpoints = names.reduce((n, s) => n + set.services[s]!.perEmployee.length, 0);
   return {

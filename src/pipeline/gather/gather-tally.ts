@@ -7,10 +7,12 @@ export interface GatherTally {
   versionRefetches: number;
   cacheServed: number;
   cacheMissed: number;
+  /** Cache reads or writes that failed (counted as misses; the services answered instead). */
+  cacheErrors: number;
 }
 
 export const emptyTally = (): GatherTally => ({
-  invalidRecords: 0, outOfUnitRecords: 0, staleRecords: 0, failedCalls: 0, versionRefetches: 0, cacheServed: 0, cacheMissed: 0,
+  invalidRecords: 0, outOfUnitRecords: 0, staleRecords: 0, failedCalls: 0, versionRefetches: 0, cacheServed: 0, cacheMissed: 0, cacheErrors: 0,
 });
 
 export function addTally(into: GatherTally, t: Partial<GatherTally>): GatherTally {
