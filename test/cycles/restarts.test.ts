@@ -14,7 +14,7 @@ import { openPlatform, runAndWatch, spawnWorker, startHarness, VENDORS } from '.
  * restarted mid-cycle, a worker frozen past its lock. Each run must end as an undisturbed one does
  * (same benefit-record checksum) with every row applied once. Private servers only.
  */
-const EMPLOYEES = 700;
+const EMPLOYEES = 600;
 const AT = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let reference: { rows: number; sha256: string };

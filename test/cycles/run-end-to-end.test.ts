@@ -14,7 +14,7 @@ import { openPlatform, runAndWatch, spawnWorker, startHarness, VENDORS, type Har
  * Sizes are small: a response must still fit each vendor's error threshold (the demo vendor adds
  * a few bad rows to every answer), hence several hundred employees.
  */
-const EMPLOYEES = 700;
+const EMPLOYEES = 600;
 // Files are dated by the cycle's scheduled time: the same instant gives byte-identical files everywhere.
 const AT = new Date(Math.floor(Date.now() / 60_000) * 60_000);
 
@@ -69,7 +69,7 @@ describe('a run end to end', () => {
       await platform.close();
       await h.close();
     }
-  }, 150_000);
+  }, 300_000);
 
   describe('on PostgreSQL + Redis', () => {
     let database: TestDatabase;
@@ -88,7 +88,7 @@ describe('a run end to end', () => {
         await platform.close();
         await h.close();
       }
-    }, 150_000);
+    }, 300_000);
   });
 
   describe.each([
