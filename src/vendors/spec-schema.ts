@@ -192,6 +192,15 @@ export const Inbound = z.object({
   errorThreshold: z.number().min(0).max(1).default(0.05),
   /** Where URLs in this vendor's files may point; only narrows the platform baseline (security/ssrf). */
   urls: VendorUrlPolicySchema.optional(),
+  /**
+   * The vendor encrypts its files to our PGP key (`privateKey`, a secret reference); with
+   * `verificationKeys` (the vendor's public keys) every file must also carry a valid signature.
+   */
+  pgp: z.object({
+    privateKey: SecretRef,
+    passphrase: SecretRef.optional(),
+    verificationKeys: z.array(SecretRef).min(1).optional(),
+  }).strict().optional(),
   correlation: z.discriminatedUnion('by', [
     z.object({ by: z.literal('fileName'), pattern: fileNamePattern(['seq']) }).strict(),
     z.object({ by: z.literal('column'), column: z.string().min(1) }).strict(),
@@ -222,7 +231,21 @@ const Sftp = z.object({
   hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'expected an OpenSSH fingerprint "SHA256:<43 base64 characters>"'),
   outbox: z.string().regex(/^\//, 'expected an absolute remote path'),
   inbox: z.string().regex(/^\//, 'expected an absolute remote path'),
-}).strict();
+  /** What pickup does with a file it has taken: move it under `archiveDir` (default `<inbox>/archive`) or delete it. */
+  afterPickup: z.enum(['archive', 'delete']).default('archive'),
+  archiveDir: z.string().regex(/^\//, 'expected an absolute remote path').optional(),
+  /**
+   * Take an inbox file only once `<name><doneMarker>` exists (e.g. ".done"); without one, a file is
+   * taken once its size and mtime held still across two polls.
+   */
+  doneMarker: z.string().regex(/^\.[A-Za-z0-9_.-]{1,32}$/, 'expected a suffix such as ".done"').optional(),
+  /** Delivery writes `<name>.sha256` (sha256sum format) beside each file; pickup waits for the vendor's and checks it. */
+  sha256Sidecar: z.boolean().default(false),
+}).strict().superRefine((s, ctx) => {
+  if (s.afterPickup === 'delete' && s.archiveDir !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['archiveDir'], message: 'archiveDir is only used with afterPickup: archive' });
+  }
+});
 
 const Schedule = z.object({
   cron: z.string().superRefine((v, ctx) => {

@@ -2,6 +2,7 @@ import { resolveSecret } from '../../config/secrets.js';
 import { VendorflowError } from '../../shared/errors.js';
 import type { SftpEndpoint } from '../../engines/files/sftp-store.js';
 import type { VendorSpec } from '../../vendors/spec-schema.js';
+import type { PgpDecryption } from '../pickup/pgp-decrypt.js';
 
 /**
  * What delivery and pickup need of a vendor spec's SFTP section — deliberately narrow, so the spec
@@ -28,10 +29,12 @@ export interface VendorEndpoint {
   archive: { mode: 'move'; dir: string } | { mode: 'delete' };
   /** When set, an inbox file is taken only once `<name><doneMarker>` exists (e.g. `.done`). */
   doneMarker?: string;
-  /** Write `<name>.sha256` (sha256sum format) beside each delivered file. */
+  /** Write `<name>.sha256` (sha256sum format) beside each delivered file; require and check the vendor's on pickup. */
   sha256Sidecar: boolean;
   /** Cipher preference for the SSH transport. */
   ciphers?: string[];
+  /** Inbox files are PGP-encrypted to this key (and signed by one of these keys, when given); references. */
+  inboundPgp?: { privateKeyRef: string; passphraseRef?: string; verificationKeyRefs?: string[] };
 }
 
 /** Key for connection reuse: same server, user and pinned key share one session. */
@@ -53,16 +56,34 @@ export function toSftpEndpoint(ep: VendorEndpoint, env: NodeJS.ProcessEnv = proc
   };
 }
 
-/**
- * Adapts a vendor spec's `sftp` section. The spec does not (yet) say how to archive or whether to
- * write a sidecar, so taken files move to `<inbox>/archive` and no sidecar is written.
- */
+/** The decryption keys of `inboundPgp`, read from their references (pickup, at the time of a poll). */
+export function toPgpDecryption(ep: VendorEndpoint, env: NodeJS.ProcessEnv = process.env): PgpDecryption | undefined {
+  const p = ep.inboundPgp;
+  if (!p) return undefined;
+  return {
+    privateKeyArmored: resolveSecret(p.privateKeyRef, env),
+    ...(p.passphraseRef ? { passphrase: resolveSecret(p.passphraseRef, env) } : {}),
+    ...(p.verificationKeyRefs ? { verificationKeysArmored: p.verificationKeyRefs.map((r) => resolveSecret(r, env)) } : {}),
+  };
+}
+
+/** Adapts a vendor spec's `sftp` section (and the PGP key of its `inbound` section). */
 export function fromVendorSpec(spec: VendorSpec): VendorEndpoint {
   const s = spec.sftp;
+  const pgp = spec.inbound?.pgp;
   return {
     vendorId: spec.id, host: s.host, port: s.port, user: s.username, auth: 'key', keyRef: s.privateKey,
     ...(s.passphrase ? { passphraseRef: s.passphrase } : {}),
     hostKeySha256: s.hostKeyFingerprint, outbox: s.outbox, inbox: s.inbox,
-    archive: { mode: 'move', dir: `${s.inbox.replace(/\/+$/, '')}/archive` }, sha256Sidecar: false,
+    archive: s.afterPickup === 'delete' ? { mode: 'delete' } : { mode: 'move', dir: s.archiveDir ?? `${s.inbox.replace(/\/+$/, '')}/archive` },
+    ...(s.doneMarker ? { doneMarker: s.doneMarker } : {}),
+    sha256Sidecar: s.sha256Sidecar,
+    ...(pgp ? {
+      inboundPgp: {
+        privateKeyRef: pgp.privateKey,
+        ...(pgp.passphrase ? { passphraseRef: pgp.passphrase } : {}),
+        ...(pgp.verificationKeys ? { verificationKeyRefs: pgp.verificationKeys } : {}),
+      },
+    } : {}),
   };
 }

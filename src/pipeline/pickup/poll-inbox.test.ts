@@ -104,6 +104,28 @@ describe.each(ENDPOINT_KINDS)('pollInbox on %s', (kind) => {
     expect((await s.poll()).taken.map((f) => f.name)).toEqual(['B.txt']);
     expect(readdirSync(s.inboxOnDisk)).toEqual([]);
   }, 30_000);
+
+  it('with a .sha256 sidecar, waits for it, takes a matching file and quarantines a mismatching one', async () => {
+    const s = setup(ep, { sha256Sidecar: true });
+    const good = Buffer.from('employee_id,status\nE1,ok\n');
+    writeFileSync(join(s.inboxOnDisk, 'G.csv'), good);
+    writeFileSync(join(s.inboxOnDisk, 'M.csv'), 'employee_id,status\nE2,ok\n');
+    await s.poll();
+    expect((await s.poll()).waiting).toEqual(['G.csv', 'M.csv']);
+    writeFileSync(join(s.inboxOnDisk, 'G.csv.sha256'), `${sha(good)}  G.csv\n`);
+    writeFileSync(join(s.inboxOnDisk, 'M.csv.sha256'), `${sha(good)}  M.csv\n`);
+    const r = await s.poll();
+    expect(r.taken.map((f) => f.name)).toEqual(['G.csv']);
+    expect(r.rejected).toEqual([{ name: 'M.csv', fileId: expect.stringMatching(/^in_/), error: expect.stringContaining('does not match its .sha256 sidecar') }]);
+    expect(s.handed.map((f) => f.name)).toEqual(['G.csv']);
+    expect(readdirSync(s.inboxOnDisk)).toEqual([]);
+    expect(readdirSync(s.archiveOnDisk).sort()).toEqual([
+      expect.stringMatching(/^G\.csv\.\d{8}T\d{6}$/), expect.stringMatching(/^G\.csv\.sha256\.\d{8}T\d{6}$/),
+      expect.stringMatching(/^M\.csv\.\d{8}T\d{6}\.rejected$/), expect.stringMatching(/^M\.csv\.sha256\.\d{8}T\d{6}\.rejected$/),
+    ]);
+    const row = await db.unitOfWork((x) => x.transfers.get('t1', r.rejected[0]!.fileId));
+    expect(row).toMatchObject({ direction: 'in', status: 'quarantined', name: 'M.csv', sha256: null, error: expect.stringContaining('TRANSFER_VERIFY_FAILED') });
+  }, 30_000);
 });
 
 describe('pollInbox with PGP', () => {
@@ -125,14 +147,17 @@ describe('pollInbox with PGP', () => {
     return Buffer.from(await openpgp.encrypt({ message, encryptionKeys, signingKeys, format: 'binary' }));
   };
 
-  it('decrypts and verifies binary and armored files; identity is the plaintext hash', async () => {
-    const s = setup(ep, { archive: { mode: 'delete' } });
+  it('decrypts and verifies binary and armored files with the keys the spec names; identity is the plaintext hash', async () => {
+    const keyFile = join(tmp, 'our-pgp.asc');
+    const vendorKeyFile = join(tmp, 'vendor-pgp.pub.asc');
+    writeFileSync(keyFile, keys.privateKey, { mode: 0o600 });
+    writeFileSync(vendorKeyFile, vendorKeys.publicKey);
+    const s = setup(ep, { archive: { mode: 'delete' }, inboundPgp: { privateKeyRef: `file:${keyFile}`, verificationKeyRefs: [`file:${vendorKeyFile}`] } });
     const plain = randomBytes(3 * 1024 * 1024);
     writeFileSync(join(s.inboxOnDisk, 'R1.csv.pgp'), await encrypt(plain, false));
     writeFileSync(join(s.inboxOnDisk, 'R2.csv.asc'), await encrypt(plain, true));
-    const decrypt = { privateKeyArmored: keys.privateKey, verificationKeysArmored: [vendorKeys.publicKey] };
-    await s.poll({ decrypt });
-    const r = await s.poll({ decrypt });
+    await s.poll();
+    const r = await s.poll();
     expect(r.taken.map((f) => f.name)).toEqual(['R1.csv.pgp']);
     expect(r.duplicates.map((f) => f.name)).toEqual(['R2.csv.asc']);
     expect(sha(readFileSync(r.taken[0]!.path))).toBe(sha(plain));
@@ -147,7 +172,12 @@ describe('pollInbox with PGP', () => {
     await s.poll({ decrypt });
     const r = await s.poll({ decrypt });
     expect(r.taken).toEqual([]);
-    expect(r.rejected).toEqual([{ name: 'BAD.csv.pgp', error: expect.stringContaining('cannot decrypt and verify BAD.csv.pgp') }]);
+    expect(r.rejected).toEqual([{ name: 'BAD.csv.pgp', fileId: expect.stringMatching(/^in_/), error: expect.stringContaining('cannot decrypt and verify BAD.csv.pgp') }]);
+    // Operators see it where they look for files: a row with the reason, and its event.
+    const row = await db.unitOfWork((x) => x.transfers.get('t1', r.rejected[0]!.fileId));
+    expect(row).toMatchObject({ vendorId: s.vendorId, direction: 'in', status: 'quarantined', size: good.length, sha256: null, error: expect.stringMatching(/^PGP_VERIFY_FAILED: .*SHA-256 [0-9a-f]{64}/) });
+    const events = await db.unitOfWork((x) => x.transfers.events('t1', r.rejected[0]!.fileId));
+    expect(events.map((e) => [e.kind, e.outcome, e.bytes])).toEqual([['pickup', 'quarantined', good.length]]);
     expect(s.handed).toEqual([]);
     expect(readdirSync(join(s.spoolDir, 'quarantine'))).toEqual([expect.stringMatching(/BAD\.csv\.pgp$/)]);
     expect(existsSync(join(s.spoolDir, 'inbound')) ? readdirSync(join(s.spoolDir, 'inbound')) : []).toEqual([]);

@@ -1,14 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Database } from '../../engines/database/port.js';
 import { joinPath, type FileEntry, type FileStore } from '../../engines/files/port.js';
-import { isVendorflowError } from '../../shared/errors.js';
+import { isVendorflowError, NonRetryableError } from '../../shared/errors.js';
 import type { SessionPool } from '../deliver/session-pool.js';
-import type { VendorEndpoint } from '../deliver/vendor-endpoint.js';
+import { toPgpDecryption, type VendorEndpoint } from '../deliver/vendor-endpoint.js';
 import { decryptToFile, type PgpDecryption } from './pgp-decrypt.js';
 
 /** A vendor file taken from the inbox, decrypted and verified, ready for ingest. */
@@ -34,7 +35,10 @@ export interface PollDeps {
 export interface PollRequest {
   tenantId: string;
   endpoint: VendorEndpoint;
-  /** When set, every inbox file must be PGP-encrypted to this key (and signed, if verification keys are given). */
+  /**
+   * When set, every inbox file must be PGP-encrypted to this key (and signed, if verification keys are
+   * given). Defaults to the endpoint's `inboundPgp` (the vendor spec's `inbound.pgp`).
+   */
   decrypt?: PgpDecryption;
   /** Kind recorded on the inbound `files` row. */
   kind?: string;
@@ -52,8 +56,12 @@ export interface PollResult {
   duplicates: { name: string; fileId: string }[];
   /** Files not yet stable (or without their done-marker). */
   waiting: string[];
-  rejected: { name: string; error: string }[];
+  /** Files that failed their integrity check: quarantined, with a `files` row (status `quarantined`). */
+  rejected: { name: string; error: string; fileId: string }[];
 }
+
+/** Integrity failures: the file is quarantined and recorded, never retried as is. */
+const INTEGRITY_CODES = new Set(['PGP_VERIFY_FAILED', 'TRANSFER_VERIFY_FAILED']);
 
 const SKIP = /(^\.|\.part$|\.sha256$)/;
 
@@ -66,24 +74,21 @@ const SKIP = /(^\.|\.part$|\.sha256$)/;
 export async function pollInbox(deps: PollDeps, req: PollRequest): Promise<PollResult> {
   const ep = req.endpoint;
   const result: PollResult = { taken: [], duplicates: [], waiting: [], rejected: [] };
+  const decrypt = req.decrypt ?? toPgpDecryption(ep);
   const store = await deps.sessions.acquire(ep);
   let broken = false;
   try {
     const entries = (await store.list(ep.inbox)).filter((e) => e.isFile);
     const names = new Set(entries.map((e) => e.name));
     const candidates = entries.filter((e) => !SKIP.test(e.name) && !(ep.doneMarker && e.name.endsWith(ep.doneMarker)));
+    const sizes = new Map(entries.map((e) => [e.name, e.size]));
     await deps.db.unitOfWork((r) => r.transfers.forgetObservations(req.tenantId, ep.vendorId, { present: candidates.map((e) => e.name) }));
     for (const entry of candidates) {
       if (!(await isReady(deps, req, entry, names))) {
         result.waiting.push(entry.name);
         continue;
       }
-      try {
-        await take(deps, req, store, entry, result);
-      } catch (e) {
-        if (!isVendorflowError(e) || e.code !== 'PGP_VERIFY_FAILED') throw e;
-        result.rejected.push({ name: entry.name, error: e.message });
-      }
+      await take(deps, { ...req, decrypt }, store, entry, sizes, result);
     }
     return result;
   } catch (e) {
@@ -96,35 +101,50 @@ export async function pollInbox(deps: PollDeps, req: PollRequest): Promise<PollR
 
 async function isReady(deps: PollDeps, req: PollRequest, entry: FileEntry, names: Set<string>): Promise<boolean> {
   const marker = req.endpoint.doneMarker;
-  if (marker) return names.has(`${entry.name}${marker}`);
-  const seen = await deps.db.unitOfWork((r) => r.transfers.observe(req.tenantId, req.endpoint.vendorId, entry));
-  return seen === 'stable';
+  const settled = marker
+    ? names.has(`${entry.name}${marker}`)
+    : (await deps.db.unitOfWork((r) => r.transfers.observe(req.tenantId, req.endpoint.vendorId, entry))) === 'stable';
+  // The vendor writes its sidecar after the file: until it is there, the file may be incomplete.
+  return settled && (!req.endpoint.sha256Sidecar || names.has(`${entry.name}.sha256`));
 }
 
-async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: FileEntry, result: PollResult): Promise<void> {
+async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: FileEntry, sizes: Map<string, number>, result: PollResult): Promise<void> {
   const ep = req.endpoint;
   const dirs = { download: join(deps.spoolDir, 'download'), inbound: join(deps.spoolDir, 'inbound'), quarantine: join(deps.spoolDir, 'quarantine') };
   await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
   const token = randomUUID();
+  const fileId = `in_${token}`;
   const downloaded = join(dirs.download, `${token}.raw`);
   const raw = await download(store, entry.path, downloaded);
 
   let plain = downloaded;
   let content = raw;
-  if (req.decrypt) {
-    plain = join(dirs.download, `${token}.plain`);
-    try {
+  try {
+    if (ep.sha256Sidecar) await checkSidecar(store, entry, sizes, raw.sha256);
+    if (req.decrypt) {
+      plain = join(dirs.download, `${token}.plain`);
       content = await decryptToFile(downloaded, plain, req.decrypt, entry.name);
-    } catch (e) {
-      await rename(downloaded, join(dirs.quarantine, `${token}-${entry.name}`));
-      await retire(store, ep, entry, '.rejected');
-      await deps.db.unitOfWork((r) => r.transfers.forgetObservations(req.tenantId, ep.vendorId, { name: entry.name }));
+      await rm(downloaded, { force: true });
+    }
+  } catch (e) {
+    if (!isVendorflowError(e) || !INTEGRITY_CODES.has(e.code)) {
+      await rm(downloaded, { force: true });
       throw e;
     }
-    await rm(downloaded, { force: true });
+    // Kept for an operator, recorded where they look (files), then out of the inbox so it is not taken again.
+    const kept = join(dirs.quarantine, `${token}-${entry.name}`);
+    await rename(downloaded, kept);
+    const reason = `${e.code}: ${e.message} (received ${raw.size} bytes, SHA-256 ${raw.sha256}; kept as ${kept})`;
+    await deps.db.unitOfWork(async (r) => {
+      await r.transfers.insertQuarantined({ tenantId: req.tenantId, fileId, vendorId: ep.vendorId, kind: req.kind ?? 'response', name: entry.name, size: raw.size, remotePath: entry.path, reason });
+      await r.transfers.recordEvent(req.tenantId, fileId, { kind: 'pickup', bytes: raw.size, outcome: 'quarantined', error: reason });
+    });
+    await retire(store, ep, entry, '.rejected');
+    await deps.db.unitOfWork((r) => r.transfers.forgetObservations(req.tenantId, ep.vendorId, { name: entry.name }));
+    result.rejected.push({ name: entry.name, error: e.message, fileId });
+    return;
   }
 
-  const fileId = `in_${token}`;
   const claim = await deps.db.unitOfWork(async (r) => {
     const c = await r.transfers.claimInbound({
       tenantId: req.tenantId, fileId, vendorId: ep.vendorId, kind: req.kind ?? 'response', name: entry.name,
@@ -167,14 +187,30 @@ async function download(store: FileStore, path: string, dest: string): Promise<{
   return { sha256: hash.digest('hex'), size };
 }
 
-/** Archives (under a unique name, so an archive never overwrites) or deletes a taken file and its done-marker. */
+/**
+ * Checks the vendor's `<name>.sha256` (sha256sum format: the hex digest first) against what was
+ * downloaded. A sidecar that is implausibly large is not read.
+ */
+async function checkSidecar(store: FileStore, entry: FileEntry, sizes: Map<string, number>, sha256: string): Promise<void> {
+  const path = `${entry.path}.sha256`;
+  const expected = (sizes.get(`${entry.name}.sha256`) ?? 0) <= 4096 ? /^\s*([0-9a-fA-F]{64})\b/.exec(await text(store.read(path)))?.[1] : undefined;
+  if (!expected) throw new NonRetryableError('TRANSFER_VERIFY_FAILED', `${entry.name}.sha256 holds no SHA-256 digest`);
+  if (expected.toLowerCase() !== sha256) {
+    throw new NonRetryableError('TRANSFER_VERIFY_FAILED', `${entry.name} does not match its .sha256 sidecar (sidecar ${expected.toLowerCase()}, received ${sha256})`);
+  }
+}
+
+/** Archives (under a unique name, so an archive never overwrites) or deletes a taken file with its done-marker and sidecar. */
 async function retire(store: FileStore, ep: VendorEndpoint, entry: FileEntry, suffix: string): Promise<void> {
+  const sidecar = `${entry.path}.sha256`;
   if (ep.archive.mode === 'move') {
     await store.mkdirp(ep.archive.dir);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     await store.rename(entry.path, joinPath(ep.archive.dir, `${entry.name}.${stamp}${suffix}`));
+    if (ep.sha256Sidecar && (await store.stat(sidecar))) await store.rename(sidecar, joinPath(ep.archive.dir, `${entry.name}.sha256.${stamp}${suffix}`));
   } else {
     await store.remove(entry.path);
+    if (ep.sha256Sidecar) await store.remove(sidecar);
   }
   if (ep.doneMarker) await store.remove(`${entry.path}${ep.doneMarker}`);
 }

@@ -66,6 +66,11 @@ export interface TransfersRepository {
    */
   claimInbound(file: NewInboundFile): Promise<{ created: boolean; file: TransferFile }>;
   /**
+   * Records an inbound file that failed its integrity check (status `quarantined`, the reason in
+   * `error`). Its content identity is unknown, so it holds none: `sha256` stays empty.
+   */
+  insertQuarantined(file: Omit<NewInboundFile, 'status' | 'sha256' | 'answersFileId'> & { reason: string }): Promise<void>;
+  /**
    * Records an inbox file's size and mtime for this poll; `stable` when the previous poll saw the
    * same size and mtime, `new` on first sight, `changed` otherwise.
    */
@@ -138,6 +143,12 @@ export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
       if (gone.length > 0) {
         await db.deleteFrom('inbox_observations').where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('name', 'in', gone).execute();
       }
+    },
+    async insertQuarantined(f) {
+      await db.insertInto('files').values({
+        tenant_id: f.tenantId, file_id: f.fileId, vendor_id: f.vendorId, direction: 'in', kind: f.kind, name: f.name,
+        status: 'quarantined', size: f.size, sha256: null, remote_path: f.remotePath, error: f.reason,
+      }).execute();
     },
     async claimInbound(f) {
       const inserted = await db.insertInto('files').values({
