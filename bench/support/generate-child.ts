@@ -3,7 +3,8 @@
  *   node --import tsx bench/support/generate-child.ts MODE RECORDS OUT_FILE
  * MODE: csv | csv-pgp | fixed-width | x12-834 | bare-csv. Records cycle through a fixed pool built
  * once from the synthetic enterprise, so record building is outside the measurement and memory
- * stays flat whatever the file size. Prints one JSON line: bytes, seconds, maxRssMb.
+ * stays flat whatever the file size. Prints one JSON line: bytes, seconds (wall), cpuSeconds (all
+ * threads: the PGP worker's included), maxRssMb.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -18,24 +19,11 @@ import { pgpEncryptStream } from '../../src/pipeline/generate/pgp-encrypt-stream
 import { enrolledEmployees } from '../../test/support/enrolled-employees.js';
 import { exampleSpec, FACTS, SETTINGS } from '../../test/support/render-records.js';
 import type { VendorSpec } from '../../src/vendors/spec-schema.js';
-import type { Column } from '../../src/vendors/spec-schema.js';
+import { wideCsvSpec } from './generate-specs.js';
 
 const [mode, countText, out] = process.argv.slice(2) as [string, string, string];
 const count = Number(countText);
 const POOL = 2000;
-
-/** The medical CSV made ~2 KB a record (the size of a real enrollment record), one line per employee. */
-function wideCsvSpec(): VendorSpec {
-  const spec = exampleSpec('acme-medical');
-  spec.outbound.members = 'subscribers';
-  const base = spec.outbound.columns!;
-  const extra: Column[] = [];
-  for (let k = 1; k <= 13; k++) {
-    for (const c of base.filter((x) => x.field && !x.field.startsWith('maintenance') && x.type === 'string')) extra.push({ ...c, name: `${c.name}_${k}`, required: false });
-  }
-  spec.outbound.columns = [...base, ...extra];
-  return spec;
-}
 
 function specFor(m: string): VendorSpec {
   if (m === 'fixed-width') return exampleSpec('bright-dental');
@@ -91,6 +79,7 @@ async function bareCsv(s: ReturnType<typeof sink>): Promise<void> {
 
 async function main(): Promise<void> {
   const s = sink();
+  const recipient = mode === 'csv-pgp' ? (await openpgp.generateKey({ type: 'ecc', userIDs: [{ name: 'bench' }], format: 'armored' })).publicKey : null;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   if (mode === 'bare-csv') await bareCsv(s);
@@ -99,10 +88,7 @@ async function main(): Promise<void> {
     if (counts) for (let i = 0; i < count; i++) counts.dependents += (pool[i % pool.length]!.image as X12Image).dependents.length;
     const writer = createWriter(spec, { ...FACTS, vendor: spec.id }, SETTINGS, { counts });
     const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [Readable.from(records()), writer];
-    if (mode === 'csv-pgp') {
-      const { publicKey } = await openpgp.generateKey({ type: 'ecc', userIDs: [{ name: 'bench' }], format: 'armored' });
-      stages.push(await pgpEncryptStream(publicKey));
-    }
+    if (recipient) stages.push(await pgpEncryptStream(recipient));
     await pipeline([...stages, s.measure, s.file]);
   }
   const seconds = (performance.now() - t0) / 1000;

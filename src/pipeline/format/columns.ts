@@ -45,11 +45,10 @@ export type ResolveResult = { ok: true; value: string | null } | { ok: false; me
 export function resolveValue(col: CompiledColumn, raw: unknown): ResolveResult {
   const c = col.spec;
   let v: string | null = raw === undefined || raw === null || raw === '' ? null : String(raw);
-  const shown = () => (col.sensitive ? '(sensitive value)' : `"${v}"`);
   if (v !== null && c.map) {
     const mapped = c.map[v];
     if (mapped === undefined) {
-      if (c.default === undefined) return { ok: false, message: `${col.name}: no mapping for ${shown()}` };
+      if (c.default === undefined) return { ok: false, message: `${col.name}: no mapping for ${shown(col, v)}` };
       v = c.default;
     } else v = mapped;
   }
@@ -57,10 +56,15 @@ export function resolveValue(col: CompiledColumn, raw: unknown): ResolveResult {
   if (v === null || v === '') {
     return c.required ? { ok: false, message: `${col.name}: required value is missing` } : { ok: true, value: null };
   }
-  if (c.type === 'integer' && !/^-?\d+$/.test(v)) return { ok: false, message: `${col.name}: ${shown()} is not a whole number` };
-  if (c.type === 'decimal' && !isDecimal(v)) return { ok: false, message: `${col.name}: ${shown()} is not a decimal number` };
-  if (c.type === 'date' && col.date && !/^\d{4}-\d{2}-\d{2}$/.test(v)) return { ok: false, message: `${col.name}: ${shown()} is not a date` };
+  if (c.type === 'integer' && !/^-?\d+$/.test(v)) return { ok: false, message: `${col.name}: ${shown(col, v)} is not a whole number` };
+  if (c.type === 'decimal' && !isDecimal(v)) return { ok: false, message: `${col.name}: ${shown(col, v)} is not a decimal number` };
+  if (c.type === 'date' && col.date && !/^\d{4}-\d{2}-\d{2}$/.test(v)) return { ok: false, message: `${col.name}: ${shown(col, v)} is not a date` };
   return { ok: true, value: v };
+}
+
+/** A value as an error message may show it (never a sensitive one). */
+function shown(col: CompiledColumn, v: string): string {
+  return col.sensitive ? '(sensitive value)' : `"${v}"`;
 }
 
 /** The value as text in the file (before fixed-width padding); null becomes the empty string. */
