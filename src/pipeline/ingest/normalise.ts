@@ -235,9 +235,9 @@ export function parseMoney(value: string): Parsed<string> {
     if (!currency && c >= 65 && c <= 90 && CURRENCY_WORDS.includes(value.slice(i, i + 3))) { currency = true; i += 2; continue; }
     break;
   }
-  // Whole part: digits with well-placed thousands separators, cut out once (not built per digit).
-  const wholeStart = i;
-  let commas = 0;
+  // Whole part: digits with well-placed thousands separators, cut out by group (not built per digit).
+  let whole = '';
+  let groupStart = i;
   let group = -1; // digits since the last thousands separator; -1 before any separator
   let firstGroup = 0;
   for (; i < n; i++) {
@@ -247,12 +247,12 @@ export function parseMoney(value: string): Parsed<string> {
     } else if (c === 44) { // ','
       if ((group === -1 && (firstGroup < 1 || firstGroup > 3)) || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
       group = 0;
-      commas++;
+      whole += value.slice(groupStart, i);
+      groupStart = i + 1;
     } else break;
   }
-  if (i === wholeStart || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
-  let whole = value.slice(wholeStart, i);
-  if (commas) whole = whole.replaceAll(',', '');
+  if (firstGroup === 0 || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
+  whole += value.slice(groupStart, i);
   let frac = '';
   if (i < n && value.charCodeAt(i) === 46) { // '.'
     const fracStart = ++i;

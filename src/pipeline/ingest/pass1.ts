@@ -47,19 +47,28 @@ export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
   let received = 0;
   let rejected = 0;
   let chunk: SourceRecord[] = [];
-  const flush = async () => {
-    const rows = chunk.map(validate!);
-    chunk = [];
-    await checkUrls(rows, checkUrl);
+  // A chunk's database work runs while the next chunk is read and validated; chunks still reach the
+  // database one after another, in file order (the first line claiming a record wins).
+  let previous: Promise<void> = Promise.resolve();
+  const commitChunk = async (rows: ValidatedRow[]) => {
     await ctx.db.unitOfWork(async (r) => {
       await checkAgainstDatabase(ctx, r.ingest, rows, planCodes);
       const errors = rowErrors(rows);
       for (let i = 0; i < errors.length; i += MAX_CHUNK) await r.ingest.insertRowErrors(ctx.tenantId, ctx.fileId, errors.slice(i, i + MAX_CHUNK));
     });
     received += rows.length;
-    rejected += rows.filter((row) => row.rejected).length;
+    for (const row of rows) if (row.rejected) rejected++;
     ctx.onProgress?.('pass1', received);
     crashPoint('ingest.pass1');
+  };
+  const flush = async () => {
+    const rows = chunk.map(validate!);
+    chunk = [];
+    await checkUrls(rows, checkUrl);
+    await previous;
+    previous = commitChunk(rows);
+    // Awaited at the next flush or at the end; until then a failure must not count as unhandled.
+    previous.catch(() => {});
   };
   try {
     for await (const batch of readResponse(ctx.path, ctx.compiled, onLayout)) {
@@ -69,9 +78,11 @@ export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
       }
     }
     if (chunk.length) await flush();
+    await previous;
   } catch (e) {
     if (!(e instanceof StructureError)) throw e;
     if (chunk.length) await flush();
+    await previous;
     return { received, rejected, structure: e };
   }
   return { received, rejected, structure: null };
@@ -152,8 +163,7 @@ async function checkAgainstDatabase(ctx: PassContext, repo: IngestRepo, rows: Va
       claims.push({ ...key, recordId: hit.recordId, line: row.line, expectedVersion: hit.version, before: hit.before });
     }
   }
-  await repo.insertBaselines(ctx.tenantId, ctx.fileId, claims);
-  const owner = await repo.baselineLines(ctx.fileId, [...claimed]);
+  const owner = await repo.claimBaselines(ctx.tenantId, ctx.fileId, claims);
   for (const { row, recordId } of claimants) {
     const first = owner.get(recordId);
     if (first !== row.line) {

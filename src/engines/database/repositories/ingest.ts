@@ -67,9 +67,11 @@ export interface IngestRepository {
   recordsByKey(tenantId: string, vendorId: string, keys: readonly RecordKey[]): Promise<RecordState[]>;
   /** What the outbound file sent for these keys: the version it reflected and the values sent. */
   sentByKey(outboundFileId: string, keys: readonly RecordKey[]): Promise<Array<RecordKey & { recordId: number; version: number; sent: Fields }>>;
-  insertBaselines(tenantId: string, fileId: string, rows: readonly BaselineRow[]): Promise<void>;
-  /** Baselines claimed by these record ids: record id -> claiming line. */
-  baselineLines(fileId: string, recordIds: readonly number[]): Promise<Map<number, number>>;
+  /**
+   * Claims a baseline per record (a record already claimed, by an earlier line or by this same line on
+   * a re-run, keeps its claim) and returns, for every record in `rows`, the line that holds the claim.
+   */
+  claimBaselines(tenantId: string, fileId: string, rows: readonly BaselineRow[]): Promise<Map<number, number>>;
   baselinesBetween(fileId: string, fromLine: number, toLine: number): Promise<BaselineRow[]>;
 
   /**
@@ -228,25 +230,34 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
         join file_members m on m.file_id = ${outboundFileId} and m.employee_id = k.employee_id and m.plan_code = k.plan_code`.execute(db);
       return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, version: r.record_version, sent: parseJson(r.sent) }));
     },
-    async insertBaselines(tenantId, fileId, rows) {
-      if (rows.length === 0) return;
-      assertChunk(rows, 'ingest.insertBaselines');
-      // A record already claimed by an earlier line (or by this same line on a re-run) keeps its claim.
-      await sql`
-        insert into ingest_baselines (tenant_id, file_id, record_id, employee_id, plan_code, line, expected_version, before)
-        select ${tenantId}, ${fileId}, r.record_id, r.employee_id, r.plan_code, r.line, r.expected_version, r.before
-        from unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.employeeId)}::text[], ${rows.map((r) => r.planCode)}::text[],
-                    ${rows.map((r) => r.line)}::int[], ${rows.map((r) => r.expectedVersion)}::int[], ${rows.map((r) => JSON.stringify(r.before))}::jsonb[])
-          as r(record_id, employee_id, plan_code, line, expected_version, before)
-        order by r.line
-        on conflict do nothing`.execute(db);
-    },
-    async baselineLines(fileId, recordIds) {
-      if (recordIds.length === 0) return new Map();
-      assertChunk(recordIds, 'ingest.baselineLines');
-      const rows = await db.selectFrom('ingest_baselines').select(['record_id', 'line']).where('file_id', '=', fileId)
-        .where('record_id', 'in', [...recordIds]).execute();
-      return new Map(rows.map((r) => [Number(r.record_id), r.line]));
+    async claimBaselines(tenantId, fileId, rows) {
+      if (rows.length === 0) return new Map();
+      assertChunk(rows, 'ingest.claimBaselines');
+      const ids = rows.map((r) => r.recordId);
+      // One statement: the claims it inserts, beside those that were there before it started.
+      const res = await sql<{ record_id: string | number; line: number }>`
+        with ins as (
+          insert into ingest_baselines (tenant_id, file_id, record_id, employee_id, plan_code, line, expected_version, before)
+          select ${tenantId}, ${fileId}, r.record_id, r.employee_id, r.plan_code, r.line, r.expected_version, r.before
+          from unnest(${ids}::bigint[], ${rows.map((r) => r.employeeId)}::text[], ${rows.map((r) => r.planCode)}::text[],
+                      ${rows.map((r) => r.line)}::int[], ${rows.map((r) => r.expectedVersion)}::int[], ${rows.map((r) => JSON.stringify(r.before))}::jsonb[])
+            as r(record_id, employee_id, plan_code, line, expected_version, before)
+          order by r.line
+          on conflict do nothing
+          returning record_id, line
+        )
+        select record_id, line from ins
+        union all
+        select record_id, line from ingest_baselines where file_id = ${fileId} and record_id = any(${ids}::bigint[])`.execute(db);
+      const owner = new Map(res.rows.map((r) => [Number(r.record_id), r.line]));
+      // A claim committed by another worker while this statement waited is not in its snapshot: read it now.
+      const unseen = ids.filter((id) => !owner.has(id));
+      if (unseen.length) {
+        const late = await db.selectFrom('ingest_baselines').select(['record_id', 'line']).where('file_id', '=', fileId)
+          .where('record_id', 'in', unseen).execute();
+        for (const r of late) owner.set(Number(r.record_id), r.line);
+      }
+      return owner;
     },
     async baselinesBetween(fileId, from, to) {
       const rows = await db.selectFrom('ingest_baselines').selectAll().where('file_id', '=', fileId)
