@@ -29,8 +29,8 @@ export type CsvRowFn = (line: Record<string, string | null>, deferred: ReadonlyA
 export interface CsvEncoders {
   /** Quotes a header/trailer cell (no neutralisation: those values are our own). */
   quote(text: string): string;
-  /** A detail cell as written, or null when the injection policy refuses it. */
-  cell(col: CompiledColumn, value: string | null): string | null;
+  /** Detail cell `index` as written, or null when the injection policy refuses it. */
+  cell(index: number, value: string | null): string | null;
   row: CsvRowFn;
 }
 
@@ -44,27 +44,18 @@ export function compileCsv(columns: readonly CompiledColumn[], d: CsvDialect): C
   const neutralise = (t: string) => neutraliseCell(t, policy, prefix);
   const fit = (t: string) => fitEncoding(t, d.encoding, 'transliterate', '?')!;
 
-  const cell = (col: CompiledColumn, value: string | null): string | null => {
-    let t = value === null ? '' : col.plain ? value : formatCell(col, value);
-    if (!col.numeric && t.length > 0) {
-      const n = neutralise(t);
-      if (n === null) return null;
-      t = n;
-    }
-    if (narrow) t = fit(t);
-    return quote(t);
-  };
-
-  // Per column: its key, and flags telling which steps its cells need.
-  const DEFERRED = 1; const FORMAT = 2; const TEXT = 4;
-  const flags = Int32Array.from(columns, (c) => (c.kind === 'deferred' ? DEFERRED : (c.plain ? 0 : FORMAT) | (c.numeric ? 0 : TEXT)));
+  // Per column, the steps its cells need (write-time columns are encoded once per code, through `cell`).
+  const FORMAT = 1; const TEXT = 2;
+  const steps = Uint8Array.from(columns, (c) => (c.plain ? 0 : FORMAT) | (c.numeric ? 0 : TEXT));
+  const deferredAt = Uint8Array.from(columns, (c) => (c.kind === 'deferred' ? 1 : 0));
   const empty = d.always ? '""' : '';
   const { delimiter, eol, always } = d;
   const count = columns.length;
   const quoteAll = /"/g;
-  /** One detail cell as written; null when the injection policy refuses it. */
-  const encode = (v: string | null, i: number, f: number): string | null => {
-    if (v == null) return empty;
+
+  const cell = (i: number, v: string | null): string | null => {
+    if (v === null) return empty;
+    const f = steps[i]!;
     if (f & FORMAT) v = formatCell(columns[i]!, v);
     if (f & TEXT && v.length > 0) {
       const c = v.charCodeAt(0); // = + - @ tab CR
@@ -84,8 +75,7 @@ export function compileCsv(columns: readonly CompiledColumn[], d: CsvDialect): C
     read(line, values);
     let s = '';
     for (let i = 0; i < count; i++) {
-      const f = flags[i]!;
-      const t = f === DEFERRED ? deferred[i]! : encode(values[i]!, i, f);
+      const t = deferredAt[i] ? deferred[i]! : cell(i, values[i]!);
       if (t === null) return i;
       s += i > 0 ? delimiter + t : t;
     }

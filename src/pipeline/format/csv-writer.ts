@@ -65,7 +65,7 @@ export class CsvWriter extends RecordWriter {
     let d = this.deferredByCode.get(code);
     if (!d) {
       const v = this.layout.deferredValues(code);
-      d = v.ok ? { ok: true, cells: this.layout.detail.map((col, i) => (col.kind === 'deferred' ? this.encoders.cell(col, v.values[i]!) : null)) } : v;
+      d = v.ok ? { ok: true, cells: this.layout.detail.map((col, i) => (col.kind === 'deferred' ? this.encoders.cell(i, v.values[i]!) : null)) } : v;
       this.deferredByCode.set(code, d);
     }
     return d;

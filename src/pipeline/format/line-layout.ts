@@ -6,7 +6,6 @@ import type { FileFacts, WriterStats } from './record-writer.js';
 
 export interface Cell { col: CompiledColumn; value: string | null }
 export type DeferredValues = { ok: true; values: Array<string | null> } | { ok: false; column: string; message: string };
-export type LineResult = { ok: true; cells: Cell[] } | { ok: false; column: string; message: string };
 
 /**
  * The column layout shared by the CSV and fixed-width writers: detail lines come from a record's
@@ -29,27 +28,6 @@ export class LineLayout {
       const m = c.field && /^file\.totals\.(.+)$/.exec(c.field);
       return m ? [m[1]!] : [];
     });
-  }
-
-  detailLine(line: Record<string, string | null>, code: MaintenanceCode): LineResult {
-    const values = this.detailValues(line, code);
-    if (!Array.isArray(values)) return values;
-    return { ok: true, cells: this.detail.map((col, i) => ({ col, value: values[i]! })) };
-  }
-
-  /**
-   * The detail line's values in column order. Values decided at write time depend only on the
-   * maintenance code and the file, so they are resolved once per code and reused for every line.
-   */
-  detailValues(line: Record<string, string | null>, code: MaintenanceCode): Array<string | null> | { ok: false; column: string; message: string } {
-    const deferred = this.deferredValues(code);
-    if (!deferred.ok) return deferred;
-    const out = new Array<string | null>(this.detail.length);
-    for (let i = 0; i < this.detail.length; i++) {
-      const col = this.detail[i]!;
-      out[i] = col.kind === 'deferred' ? deferred.values[i]! : line[col.name] ?? null;
-    }
-    return out;
   }
 
   /**
