@@ -52,6 +52,12 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           if (g.json) printJson(ctx.out, report);
           else printReport(ctx.out, report);
           if (report.status !== 'done') process.exitCode = 1;
+          // The summary is out: a shutdown step stuck on a peer (an SFTP session, a child) must not hold
+          // the terminal. The timer is unref'd, so a clean shutdown exits at once without it.
+          setTimeout(() => {
+            ctx.err.write('vendorflow demo: shutdown took over 15 s; exiting\n');
+            process.exit(process.exitCode ?? 0);
+          }, 15_000).unref();
         } finally {
           await platform.close();
         }

@@ -1,0 +1,36 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+describe('vendorflow demo', () => {
+  it('runs with zero set-up to its summary: calls, files, transfers, per-vendor outcomes, stages, processes', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
+    try {
+      const env = { ...process.env, VENDORFLOW_HOME: home, DATABASE_URL: '', REDIS_URL: '', VENDORFLOW_PII_KEY: '' };
+      const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '600', '--latency', '1', '--json'],
+        { cwd: ROOT, env, maxBuffer: 1 << 22, timeout: 240_000 });
+      const r = JSON.parse(stdout);
+      expect(r).toMatchObject({ status: 'done', employees: 600, incomplete: 0, engines: { database: 'pglite', queue: 'in-process' } });
+      expect(r.calls.made).toBeLessThan(r.calls.naive);
+      expect(r.vendors.map((v: { vendorId: string }) => v.vendorId)).toEqual(['acme-medical', 'bright-dental', 'summit-life']);
+      for (const v of r.vendors) {
+        expect(v).toMatchObject({ status: 'done', sla: 'met' });
+        expect(v.file.bytes).toBeGreaterThan(0);
+        expect(v.response.applied).toBeGreaterThan(0);
+        expect(v.response.rejected).toBeGreaterThan(0); // the demo vendor always sends a few bad rows
+        expect(v.response.identitiesHold).toBe(true);
+      }
+      expect(r.stages.map((s: { stage: string }) => s.stage)).toEqual(['plan', 'gather', 'generate', 'deliver', 'await', 'ingest', 'apply', 'reconcile']);
+      expect(r.processes.map((p: { name: string }) => p.name)).toEqual([expect.stringMatching(/^vendorflow/), expect.stringMatching(/^simulators/)]);
+      for (const p of r.processes) expect(p.peakRssMb).toBeGreaterThan(0);
+      expect(r.next.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
