@@ -23,6 +23,13 @@ export function needsCleaning(text: string): boolean {
   return NEEDS_CLEANING.test(text);
 }
 
+const CLEANED_OR_INVALID = /[\u00A0\u200B-\u200D\u2060\uFEFF\uFFFD]/;
+
+/** needsCleaning or hasReplacementChar, in one scan: false for nearly every record, which then needs neither. */
+export function hasSpecialChars(text: string): boolean {
+  return CLEANED_OR_INVALID.test(text);
+}
+
 /** True when decoding met an invalid byte sequence (decoders substitute U+FFFD). */
 export function hasReplacementChar(value: string): boolean {
   return value.includes('\uFFFD');

@@ -1,5 +1,5 @@
 import type { CompiledIngestSpec, IngestColumn } from './ingest-spec.js';
-import { cleanText, hasReplacementChar, maskSsnLike, needsCleaning, parseDate, parseInteger, parseMoney, parseSsn, type Parsed } from './normalise.js';
+import { cleanText, hasReplacementChar, hasSpecialChars, maskSsnLike, needsCleaning, parseDate, parseInteger, parseMoney, parseSsn, type Parsed } from './normalise.js';
 
 /**
  * Row error codes stored in row_errors.code. A *warning* keeps the row applied (the value it concerns
@@ -81,9 +81,10 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
     let employeeId: string | null = null;
     let planCode: string | null = null;
     const fields = record.fields;
-    const suspect = hasReplacementChar(record.raw);
     // Fields are pieces of the raw text: when it has no zero-width or NBSP, a trim cleans any of them.
-    const dirty = needsCleaning(record.raw);
+    const special = hasSpecialChars(record.raw);
+    const suspect = special && hasReplacementChar(record.raw);
+    const dirty = special && needsCleaning(record.raw);
     if (record.malformed) issues.push({ col: '*', code: 'MALFORMED_ROW', message: record.malformed });
     if (spec.format === 'csv' && fields.length !== expectedFields) {
       issues.push({ col: '*', code: 'COLUMN_COUNT', message: `expected ${expectedFields} fields, found ${fields.length}` });
