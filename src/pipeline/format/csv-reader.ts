@@ -7,8 +7,9 @@ import { VendorflowError } from '../../shared/errors.js';
  * carried into the next chunk and re-tokenised from its start; the carry is bounded by the record
  * limit, so memory is constant in the file size and a 10 MB field is an error, not an allocation.
  *
- * Scanning uses indexOf for the delimiter, newline and quote (native, vectorised) instead of a
- * per-character state machine: unquoted fields are sliced straight out of the chunk.
+ * Scanning uses indexOf for the newline, quote and delimiter (native, vectorised) instead of a
+ * per-character state machine: a record with no quote before its newline is split natively; one with
+ * a quote is cut field by field, each field sliced straight out of the chunk.
  */
 export interface CsvReaderOptions {
   /** One character; default ','. */
