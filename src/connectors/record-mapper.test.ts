@@ -55,6 +55,9 @@ describe('service descriptors', () => {
     const uncovered = structuredClone(set) as any;
     uncovered.services.payroll.batchForms[0].fields = { compensation: 'compensation' };
     expect(() => validateDescriptorSet(uncovered)).toThrow(/covers "deductions" but does not map "deductions"/);
+    const empty = structuredClone(set) as any;
+    empty.services.elections.perEmployee[3].emptyValue = { beneficiaries: null };
+    expect(() => validateDescriptorSet(empty)).toThrow(/beneficiaries\.emptyValue: "beneficiaries" is not a valid value/);
     const lost = structuredClone(set) as any;
     delete lost.services.leave;
     expect(() => validateDescriptorSet(lost)).toThrow(/no service provides snapshot field\(s\) leave/);

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { EmployeeSnapshot } from '../shared/snapshot.js';
 import type { FieldMap, ServiceDescriptor } from './descriptors/schema.js';
-import { readPath } from './record-path.js';
+import { compileSchema, INVALID, type Failure, type Validator } from './compile-schema.js';
+import { recordReader } from './record-path.js';
 
 /** One service's validated contribution for one employee: snapshot field path → value. */
 export interface ServiceRecord {
@@ -35,17 +36,64 @@ export function snapshotFieldSchema(target: string): z.ZodType {
   return cur;
 }
 
-function read(record: unknown, src: Source): unknown {
+type Reader = (record: unknown) => unknown;
+
+const ETAG = /^(?:W\/)?"?(\d+)"?$/;
+const INTEGER = /^-?\d+$/;
+
+/** A source compiled into one function: its path parsed once, its `as` conversion applied. */
+function sourceReader(src: Source): Reader {
   const { path, as } = typeof src === 'string' ? { path: src, as: 'value' as const } : src;
-  const v = readPath(record, path);
-  if (as === 'nullable') return v === undefined ? null : v; // an absent optional attribute (SCIM omits nulls)
-  if (as === 'number') return typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-  if (as === 'etag-version') {
-    // SCIM meta.version is an ETag such as W/"3".
-    const m = typeof v === 'string' ? /^(?:W\/)?"?(\d+)"?$/.exec(v) : null;
-    return m ? Number(m[1]) : undefined;
+  const at = recordReader(path);
+  switch (as) {
+    case 'nullable': return (r) => { const v = at(r); return v === undefined ? null : v; }; // an absent optional attribute (SCIM omits nulls)
+    case 'number': return (r) => { const v = at(r); return typeof v === 'string' && INTEGER.test(v) ? Number(v) : v; };
+    case 'etag-version': return (r) => {
+      // SCIM meta.version is an ETag such as W/"3".
+      const v = at(r);
+      const m = typeof v === 'string' ? ETAG.exec(v) : null;
+      return m ? Number(m[1]) : undefined;
+    };
+    default: return at;
   }
-  return v;
+}
+
+interface CompiledMap {
+  id: Reader;
+  version: Reader;
+  location: Reader | null;
+  department: Reader | null;
+  targets: string[];
+  readers: Reader[];
+  validators: Validator[];
+}
+
+/** Envelope and field map compiled once per descriptor object (descriptors live as long as the process). */
+const compiledMaps = new WeakMap<object, WeakMap<object, CompiledMap>>();
+
+function compileMap(envelope: ServiceDescriptor['envelope'], fields: FieldMap): CompiledMap {
+  let byFields = compiledMaps.get(envelope);
+  if (!byFields) compiledMaps.set(envelope, (byFields = new WeakMap()));
+  let c = byFields.get(fields);
+  if (!c) {
+    const targets = Object.keys(fields);
+    c = {
+      id: sourceReader(envelope.employeeId),
+      version: sourceReader(envelope.version),
+      location: envelope.location ? sourceReader(envelope.location) : null,
+      department: envelope.department ? sourceReader(envelope.department) : null,
+      targets,
+      readers: targets.map((t) => sourceReader(fields[t]!)),
+      validators: targets.map((t) => fieldValidator(t)),
+    };
+    byFields.set(fields, c);
+  }
+  return c;
+}
+
+/** The compiled check of one snapshot field (same verdict as its zod schema). */
+export function fieldValidator(target: string): Validator {
+  return compileSchema(snapshotFieldSchema(target));
 }
 
 /**
@@ -55,30 +103,32 @@ function read(record: unknown, src: Source): unknown {
  */
 export function mapRecord(raw: unknown, envelope: ServiceDescriptor['envelope'], fields: FieldMap): MapResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, employeeId: null, reason: 'record is not an object' };
-  const id = read(raw, envelope.employeeId);
+  const c = compileMap(envelope, fields);
+  const id = c.id(raw);
   if (typeof id !== 'string' || id.length === 0) return { ok: false, employeeId: null, reason: 'record without an employee id' };
-  const version = read(raw, envelope.version);
+  const version = c.version(raw);
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
     return { ok: false, employeeId: id, reason: 'record without a valid version' };
   }
   const record: ServiceRecord = { employeeId: id, version, values: {} };
-  if (envelope.location) {
-    const v = read(raw, envelope.location);
+  if (c.location) {
+    const v = c.location(raw);
     if (typeof v === 'string') record.location = v;
   }
-  if (envelope.department) {
-    const v = read(raw, envelope.department);
+  if (c.department) {
+    const v = c.department(raw);
     if (typeof v === 'string') record.department = v;
   }
-  for (const [target, src] of Object.entries(fields)) {
-    const value = read(raw, src);
-    const parsed = snapshotFieldSchema(target).safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${target}.${issue.path.join('.')}` : target;
+  const failure: Failure = { path: [] };
+  for (let i = 0; i < c.targets.length; i++) {
+    const target = c.targets[i]!;
+    const value = c.readers[i]!(raw);
+    const parsed = c.validators[i]!(value, failure);
+    if (parsed === INVALID) {
+      const where = failure.path.length ? `${target}.${failure.path.join('.')}` : target;
       return { ok: false, employeeId: id, reason: `${value === undefined ? 'missing' : 'invalid'} field ${where}` };
     }
-    record.values[target] = parsed.data;
+    record.values[target] = parsed;
   }
   return { ok: true, record };
 }

@@ -26,28 +26,49 @@ export function parseRecordPath(path: string): Segment[] {
   return segs;
 }
 
+const readers = new Map<string, (record: unknown) => unknown>();
+
+/** A reader for one path, parsed once (records are read by the thousand per page). */
+export function recordReader(path: string): (record: unknown) => unknown {
+  let r = readers.get(path);
+  if (r) return r;
+  const segs = parseRecordPath(path);
+  r = (record) => {
+    let cur: unknown = record;
+    for (let i = 0; i < segs.length; i++) {
+      if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+      const seg = segs[i]!;
+      cur = (cur as Record<string, unknown>)[seg.key];
+      if (seg.where) {
+        if (!Array.isArray(cur)) return undefined;
+        const w = seg.where;
+        cur = cur.find((el) => el !== null && typeof el === 'object' && String((el as Record<string, unknown>)[w.key]) === w.value);
+      }
+    }
+    return cur;
+  };
+  readers.set(path, r);
+  return r;
+}
+
 /** The value at `path`, or undefined when any step is missing. */
 export function readPath(record: unknown, path: string): unknown {
-  let cur: unknown = record;
-  for (const seg of parseRecordPath(path)) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[seg.key];
-    if (seg.where) {
-      if (!Array.isArray(cur)) return undefined;
-      const w = seg.where;
-      cur = cur.find((el) => el !== null && typeof el === 'object' && String((el as Record<string, unknown>)[w.key]) === w.value);
-    }
-  }
-  return cur;
+  return recordReader(path)(record);
 }
+
+const snapshotKeys = new Map<string, string[]>();
 
 /** Sets a dot path (snapshot side: plain keys only), creating objects on the way. */
 export function writePath(target: Record<string, unknown>, dotPath: string, value: unknown): void {
-  const keys = dotPath.split('.');
+  let keys = snapshotKeys.get(dotPath);
+  if (!keys) snapshotKeys.set(dotPath, (keys = dotPath.split('.')));
   let cur = target;
-  for (const k of keys.slice(0, -1)) {
-    if (cur[k] === undefined || cur[k] === null || typeof cur[k] !== 'object') cur[k] = {};
-    cur = cur[k] as Record<string, unknown>;
+  const last = keys.length - 1;
+  for (let i = 0; i < last; i++) {
+    const k = keys[i]!;
+    const next = cur[k];
+    if (next === undefined || next === null || typeof next !== 'object') cur = (cur[k] = {}) as Record<string, unknown>;
+    else cur = next as Record<string, unknown>;
   }
-  cur[keys[keys.length - 1]!] = value;
+  cur[keys[last]!] = value;
 }

@@ -41,7 +41,15 @@ export function validateDescriptorSet(raw: unknown, source = 'service descriptor
         }
       }
     }
-    for (const e of s.perEmployee) for (const t of Object.keys(e.fields)) fed.add(t.split('.')[0]!);
+    for (const e of s.perEmployee) {
+      // A "has none" answer stands in for a record: its values must be good snapshot values too.
+      for (const [target, value] of Object.entries(e.emptyValue)) {
+        if (!(target in e.fields) || !snapshotFieldSchema(target).safeParse(value).success) {
+          throw new VendorflowError('CONFIG_INVALID', `${source}: services.${name}.perEmployee.${e.name}.emptyValue: "${target}" is not a valid value of one of its fields`);
+        }
+      }
+      for (const t of Object.keys(e.fields)) fed.add(t.split('.')[0]!);
+    }
   }
   const missing = Object.keys(EmployeeSnapshot.shape).filter((k) => !fed.has(k));
   if (missing.length) throw new VendorflowError('CONFIG_INVALID', `${source}: no service provides snapshot field(s) ${missing.join(', ')}`);

@@ -153,7 +153,7 @@ export async function collectService(input: CollectInput): Promise<CollectResult
 }
 
 /** Every wanted endpoint's fields are present (empty-404 endpoints put their empty value in). */
-function hasAll(values: Record<string, unknown>, endpoints: readonly PerEmployeeEndpoint[]): boolean {
+export function hasAll(values: Record<string, unknown>, endpoints: readonly PerEmployeeEndpoint[]): boolean {
   const keys = Object.keys(values);
   return endpoints.every((ep) => Object.keys(ep.fields).every((t) => t in values || keys.some((k) => k.startsWith(`${t}.`))));
 }

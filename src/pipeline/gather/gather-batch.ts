@@ -2,7 +2,6 @@ import type { Connectors } from '../../connectors/open-connectors.js';
 import { CallCounters } from '../../connectors/http/call-counters.js';
 import { Semaphore } from '../../connectors/http/semaphore.js';
 import { newTraceId } from '../../connectors/http/traceparent.js';
-import { writePath } from '../../connectors/record-path.js';
 import type { ServiceRecord } from '../../connectors/record-mapper.js';
 import type { CallContext, ServiceConnector } from '../../connectors/service-connector.js';
 import type { TwoLayerCache } from '../../engines/cache/two-layer-cache.js';
@@ -11,9 +10,10 @@ import type { SnapshotRow } from '../../engines/database/repositories/gather.js'
 import { MAX_CHUNK } from '../../engines/database/repositories/chunk.js';
 import type { PiiCipher } from '../../security/pii-cipher.js';
 import { VendorflowError } from '../../shared/errors.js';
-import { EmployeeSnapshot, type OrgUnit } from '../../shared/snapshot.js';
+import type { EmployeeSnapshot, OrgUnit } from '../../shared/snapshot.js';
 import { toEmployeeRow } from '../load-employees.js';
-import { collectService, type CollectResult } from './collect-service.js';
+import { assembleSnapshot, cachedValuesValid } from './assemble-snapshot.js';
+import { collectService, hasAll, type CollectResult } from './collect-service.js';
 import { emptyTally, type GatherTally } from './gather-tally.js';
 
 export type GatherMode = 'batched' | 'per-employee';
@@ -146,6 +146,7 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
     const own = lists.get(name);
     let toFetch = wanted;
     if (cache && own) {
+      const wantedEndpoints = set.services[name]!.perEmployee.filter((e) => Object.keys(e.fields).length > 0);
       const keyed = wanted.filter((id) => own.has(id));
       const keys = keyed.map((id) => cacheKey(batch.tenantId, id, name, own.get(id)!));
       // The cache only saves calls: unreachable, it counts as a miss and the services answer.
@@ -156,7 +157,7 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
       toFetch = [];
       keyed.forEach((id, i) => {
         const hit = hits.get(keys[i]!);
-        if (hit) records.get(name)!.set(id, { employeeId: id, version: hit.version, values: hit.values });
+        if (hit && hit.version === own.get(id) && cachedValuesValid(hit.values) && hasAll(hit.values, wantedEndpoints)) records.get(name)!.set(id, { employeeId: id, version: hit.version, values: hit.values });
         else toFetch.push(id);
       });
       toFetch.push(...wanted.filter((id) => !own.has(id)));
@@ -216,11 +217,9 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
     if (!reason) for (const n of names) { reason = serviceFailures.get(n)!.get(id); if (reason) break; }
     let snapshot: EmployeeSnapshot | undefined;
     if (!reason) {
-      const draft: Record<string, unknown> = { employeeId: id, version: target.get(id) };
-      for (const n of names) for (const [path, v] of Object.entries(records.get(n)!.get(id)!.values)) writePath(draft, path, v);
-      const parsed = EmployeeSnapshot.safeParse(draft);
-      if (parsed.success) snapshot = parsed.data;
-      else reason = `assembled snapshot invalid at ${parsed.error.issues[0]?.path.join('.') || '(root)'}`;
+      const assembled = assembleSnapshot(id, target.get(id)!, names.map((n) => records.get(n)!.get(id)!.values));
+      if ('snapshot' in assembled) snapshot = assembled.snapshot;
+      else reason = assembled.reason;
     }
     if (snapshot) {
       complete++;

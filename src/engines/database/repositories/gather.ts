@@ -96,14 +96,19 @@ export function createGatherRepository(db: Kysely<DB>): GatherRepository {
     async upsertSnapshots(rows) {
       if (rows.length === 0) return 0;
       assertChunk(rows, 'gather.upsertSnapshots');
-      const res = await db.insertInto('snapshots').values(rows.map((r) => ({
-        tenant_id: r.tenantId, run_id: r.runId, employee_id: r.employeeId, batch_id: r.batchId, version: r.version,
-        status: r.status, reason: r.reason, data: r.data === null ? null : JSON.stringify(r.data), pii: r.pii,
-      }))).onConflict((oc) => oc.columns(['run_id', 'employee_id']).doUpdateSet((eb) => ({
-        batch_id: eb.ref('excluded.batch_id'), version: eb.ref('excluded.version'), status: eb.ref('excluded.status'),
-        reason: eb.ref('excluded.reason'), data: eb.ref('excluded.data'), pii: eb.ref('excluded.pii'),
-      }))).executeTakeFirst();
-      return Number(res.numInsertedOrUpdatedRows ?? 0);
+      // The chunk travels as one JSON parameter: each row's data is stringified once, inside the
+      // array, instead of per row and then bound as nine parameters a row (the cost was the
+      // statement's assembly, not the database's work).
+      const payload = JSON.stringify(rows.map((r) => ({
+        t: r.tenantId, r: r.runId, e: r.employeeId, b: r.batchId, v: r.version, s: r.status, x: r.reason, d: r.data,
+        p: r.pii === null ? null : Buffer.from(r.pii.buffer, r.pii.byteOffset, r.pii.byteLength).toString('base64'),
+      })));
+      const res = await sql`insert into snapshots (tenant_id, run_id, employee_id, batch_id, version, status, reason, data, pii)
+        select t, r, e, b, v, s, x, d, decode(p, 'base64')
+        from json_to_recordset(${payload}::json) as j(t text, r text, e text, b text, v integer, s text, x text, d jsonb, p text)
+        on conflict (run_id, employee_id) do update set batch_id = excluded.batch_id, version = excluded.version,
+          status = excluded.status, reason = excluded.reason, data = excluded.data, pii = excluded.pii`.execute(db);
+      return Number(res.numAffectedRows ?? 0);
     },
     async snapshotsPage(runId, after, limit) {
       let q = db.selectFrom('snapshots').selectAll().where('run_id', '=', runId);
