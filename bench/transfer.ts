@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as openpgp from 'openpgp';
 import { openDatabase } from '../src/engines/database/open-database.js';
+import type { Database } from '../src/engines/database/port.js';
 import { openSftpStore } from '../src/engines/files/sftp-store.js';
 import { deliverFile } from '../src/pipeline/deliver/deliver-file.js';
 import { createSessionPool } from '../src/pipeline/deliver/session-pool.js';
@@ -45,14 +46,24 @@ const bench: BenchFn = async ({ quick }) => {
   const sshd = await startSshd();
   const keyFile = join(work, 'id');
   writeFileSync(keyFile, sshd.client.privateKey, { mode: 0o600 });
-  const db = await openDatabase({ engine: 'pglite', dataDir: null });
-  await db.migrate();
+  const base = await openDatabase({ engine: 'pglite', dataDir: null });
+  await base.migrate();
+  // Delivery's bookkeeping (resume offset every 8 MB, states, events) runs on the embedded engine,
+  // in this thread: the time spent in it is reported beside the upload figures.
+  let dbMs = 0;
+  const db: Database = Object.create(base, {
+    unitOfWork: {
+      value: async <T>(fn: Parameters<Database['unitOfWork']>[0]) => {
+        const t0 = performance.now();
+        try { return (await base.unitOfWork(fn)) as T; } finally { dbMs += performance.now() - t0; }
+      },
+    },
+  }) as Database;
   await db.unitOfWork((r) => r.tenants.ensure({ tenantId: 'bench', name: 'bench' }));
   const endpoint: VendorEndpoint = {
     vendorId: 'bench', host: sshd.host, port: sshd.port, user: sshd.username, auth: 'key', keyRef: `file:${keyFile}`,
     hostKeySha256: sshd.hostKeySha256, outbox: sshd.dir, inbox: sshd.dir, archive: { mode: 'delete' }, sha256Sidecar: false, ciphers: [CIPHER],
   };
-  const sessions = createSessionPool();
   /** Runs `sftp -b`; the result is the CPU milliseconds of sftp and its ssh child (bash `times`). */
   const sftpBatch = (commands: string) => {
     const batch = join(work, 'batch');
@@ -85,11 +96,11 @@ const bench: BenchFn = async ({ quick }) => {
       const rounds = quick ? 3 : size >= 1024 * MB ? 2 : 3;
       const best = { put: 0, ours: 0, get: 0, read: 0 };
       const cpu = { put: Infinity, ours: Infinity, get: Infinity, read: Infinity };
+      let bookkeeping = 0;
       const note = (k: keyof typeof best, seconds: number, cpuMs: number) => {
         best[k] = Math.max(best[k], mbps(seconds));
         cpu[k] = Math.min(cpu[k], cpuMs / (size / MB));
       };
-      const store = await openSftpStore({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.client.privateKey, hostKeySha256: sshd.hostKeySha256, ciphers: [CIPHER] });
       const back = join(work, `ours-get-${label}`);
       for (let round = 0; round < rounds; round++) {
         // Each timed run starts with no dirty pages left by the previous one (a 1 GB write otherwise
@@ -103,8 +114,15 @@ const bench: BenchFn = async ({ quick }) => {
           const fileId = `f-${label}-${round}`;
           await db.unitOfWork((r) => r.transfers.insertOutbound({ tenantId: 'bench', fileId, vendorId: 'bench', kind: 'bench', name: `ours-${label}`, size, sha256: digest }));
           execFileSync('sync');
-          const ours = await ownCpu(() => deliverFile({ db, sessions }, { tenantId: 'bench', fileId, localPath: local, endpoint }));
+          // A new session each time, as sftp -b opens one: both timings include the SSH handshake.
+          const sessions = createSessionPool();
+          dbMs = 0;
+          const ours = await ownCpu(async () => {
+            await deliverFile({ db, sessions }, { tenantId: 'bench', fileId, localPath: local, endpoint });
+            await sessions.close();
+          });
           note('ours', ours.seconds, ours.cpuMs);
+          if (mbps(ours.seconds) >= best.ours) bookkeeping = dbMs / 1000 / ours.seconds;
           if (round === 0 && (await sha256(join(sshd.dir, `ours-${label}`))) !== digest) throw new Error('uploaded file differs');
         };
         const sftpGet = async () => {
@@ -115,7 +133,11 @@ const bench: BenchFn = async ({ quick }) => {
         };
         const oursGet = async () => {
           execFileSync('sync');
-          const get = await ownCpu(() => pipeline(store.read(`${sshd.dir}/ours-${label}`), createWriteStream(back)));
+          const get = await ownCpu(async () => {
+            const store = await openSftpStore({ host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.client.privateKey, hostKeySha256: sshd.hostKeySha256, ciphers: [CIPHER] });
+            await pipeline(store.read(`${sshd.dir}/ours-${label}`), createWriteStream(back));
+            await store.close();
+          });
           note('read', get.seconds, get.cpuMs);
           if (round === 0 && (await sha256(back)) !== digest) throw new Error('downloaded file differs');
           rmSync(back, { force: true });
@@ -123,10 +145,10 @@ const bench: BenchFn = async ({ quick }) => {
         const order = round % 2 === 0 ? [sftpPut, oursPut, sftpGet, oursGet] : [oursPut, sftpPut, oursGet, sftpGet];
         for (const step of order) await step();
       }
-      await store.close();
       metrics[`upload_resumable_${label}`] = vs(best.ours, 'MB/s', `sftp -b put (best of ${rounds})`, best.put, '>= 1.0x');
       metrics[`download_stream_${label}`] = vs(best.read, 'MB/s', `sftp -b get (best of ${rounds})`, best.get, '>= 1.0x');
       metrics[`upload_client_cpu_${label}`] = vs(cpu.ours, 'ms/MB', 'sftp+ssh processes', cpu.put);
+      metrics[`upload_db_share_${label}`] = { value: round(bookkeeping * 100, 1), unit: '% of best upload in units of work' };
       metrics[`download_client_cpu_${label}`] = vs(cpu.read, 'ms/MB', 'sftp+ssh processes', cpu.get);
       rss.push(peakRssMb());
       metrics[`peak_rss_after_${label}`] = { value: rss.at(-1)!, unit: 'MB' };
@@ -156,8 +178,7 @@ const bench: BenchFn = async ({ quick }) => {
     metrics[`decrypt_${label}_peak_rss`] = { ...vs(dec.maxRssMb, 'MB', 'same child, idle', idle.maxRssMb), goal: '< 250 MB' };
     metrics[`decrypt_${label}_throughput`] = { value: round(size / MB / dec.seconds), unit: 'MB/s' };
   } finally {
-    await sessions.close();
-    await db.close();
+    await base.close();
     await sshd.stop();
     rmSync(work, { recursive: true, force: true });
   }
