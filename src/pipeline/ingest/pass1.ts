@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../../engines/database/port.js';
 import { MAX_CHUNK } from '../../engines/database/repositories/chunk.js';
-import type { BaselineRow, RecordKey, RowErrorRow } from '../../engines/database/repositories/ingest.js';
+import type { RecordKey, RowErrorRow } from '../../engines/database/repositories/ingest.js';
 import { crashPoint } from '../../shared/crash.js';
 import type { CompiledIngestSpec } from './ingest-spec.js';
 import { readResponse, StructureError, type ResponseLayout } from './read-response.js';
@@ -130,44 +130,29 @@ type IngestRepo = Parameters<Parameters<Database['unitOfWork']>[0]>[0]['ingest']
 async function checkAgainstDatabase(ctx: PassContext, repo: IngestRepo, rows: ValidatedRow[], planCodes: Set<string>): Promise<void> {
   const keyed = rows.filter((r) => r.employeeId !== null && r.planCode !== null);
   if (keyed.length === 0) return;
-  const employees = await repo.existingEmployees(ctx.tenantId, [...new Set(keyed.map((r) => r.employeeId!))]);
   const keyOf = (k: RecordKey) => `${k.employeeId}\u0000${k.planCode}`;
-  const keys = new Map<string, RecordKey>();
-  for (const r of keyed) if (employees.has(r.employeeId!)) keys.set(keyOf({ employeeId: r.employeeId!, planCode: r.planCode! }), { employeeId: r.employeeId!, planCode: r.planCode! });
-  const found = new Map<string, { recordId: number; version: number; before: Record<string, unknown> }>();
-  if (ctx.answersFileId) {
-    for (const m of await repo.sentByKey(ctx.answersFileId, [...keys.values()])) found.set(keyOf(m), { recordId: m.recordId, version: m.version, before: m.sent });
-  } else {
-    for (const b of await repo.recordsByKey(ctx.tenantId, ctx.vendorId, [...keys.values()])) found.set(keyOf(b), { recordId: b.recordId, version: b.version, before: b.fields });
-  }
-  const claims: BaselineRow[] = [];
-  const claimed = new Set<number>();
-  const claimants: Array<{ row: ValidatedRow; recordId: number }> = [];
+  // One statement finds each key's record and claims its baseline (the first line wins).
+  const claims = await repo.claimRecords({
+    tenantId: ctx.tenantId, vendorId: ctx.vendorId, fileId: ctx.fileId, answersFileId: ctx.answersFileId,
+    lines: keyed.map((r) => ({ employeeId: r.employeeId!, planCode: r.planCode!, line: r.line })),
+  });
+  const byKey = new Map(claims.map((c) => [keyOf(c), c]));
+  // Only a line without a record needs telling why: an unknown employee, or no such record.
+  const missed = keyed.filter((r) => !byKey.has(keyOf({ employeeId: r.employeeId!, planCode: r.planCode! })));
+  const employees = missed.length ? await repo.existingEmployees(ctx.tenantId, [...new Set(missed.map((r) => r.employeeId!))]) : new Set<string>();
   for (const row of keyed) {
     const key = { employeeId: row.employeeId!, planCode: row.planCode! };
-    if (!employees.has(key.employeeId)) {
-      reject(row, ctx.compiled.employeeColumn.name, 'UNKNOWN_EMPLOYEE', `employee ${key.employeeId} is not known for tenant ${ctx.tenantId}`);
-      continue;
-    }
-    const hit = found.get(keyOf(key));
+    const hit = byKey.get(keyOf(key));
     if (!hit) {
-      if (!planCodes.has(key.planCode)) reject(row, ctx.compiled.planColumn.name, 'UNKNOWN_PLAN', `plan code ${key.planCode} is not known for vendor ${ctx.vendorId}`);
+      if (!employees.has(key.employeeId)) reject(row, ctx.compiled.employeeColumn.name, 'UNKNOWN_EMPLOYEE', `employee ${key.employeeId} is not known for tenant ${ctx.tenantId}`);
+      else if (!planCodes.has(key.planCode)) reject(row, ctx.compiled.planColumn.name, 'UNKNOWN_PLAN', `plan code ${key.planCode} is not known for vendor ${ctx.vendorId}`);
       else reject(row, ctx.compiled.planColumn.name, 'NO_RECORD', ctx.answersFileId
         ? `employee ${key.employeeId} plan ${key.planCode} was not in the outbound file this response answers`
         : `no benefit record for employee ${key.employeeId} plan ${key.planCode}`);
       continue;
     }
-    claimants.push({ row, recordId: hit.recordId });
-    if (!claimed.has(hit.recordId)) {
-      claimed.add(hit.recordId);
-      claims.push({ ...key, recordId: hit.recordId, line: row.line, expectedVersion: hit.version, before: hit.before });
-    }
-  }
-  const owner = await repo.claimBaselines(ctx.tenantId, ctx.fileId, claims);
-  for (const { row, recordId } of claimants) {
-    const first = owner.get(recordId);
-    if (first !== row.line) {
-      reject(row, ctx.compiled.employeeColumn.name, 'DUPLICATE_KEY', `employee ${row.employeeId} plan ${row.planCode} is already answered on line ${first}`);
+    if (hit.owner !== row.line) {
+      reject(row, ctx.compiled.employeeColumn.name, 'DUPLICATE_KEY', `employee ${row.employeeId} plan ${row.planCode} is already answered on line ${hit.owner}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, IngestCheckpointsTable } from '../schema.js';
+import { VendorflowError } from '../../../shared/errors.js';
 import { assertChunk } from './chunk.js';
 
 /**
@@ -22,11 +23,13 @@ export interface Checkpoint {
 }
 
 export interface RecordKey { employeeId: string; planCode: string }
-export interface RecordState extends RecordKey { recordId: number; version: number; fields: Fields }
 
 export interface RowErrorRow { line: number; col: string; code: string; message: string; rawMasked: string | null }
 
 export interface BaselineRow extends RecordKey { recordId: number; line: number; expectedVersion: number; before: Fields }
+
+export interface KeyedLine extends RecordKey { line: number }
+export interface RecordClaim extends RecordKey { recordId: number; owner: number }
 
 export interface ApplyRow { recordId: number; expectedVersion: number; values: Fields; line: number }
 
@@ -63,15 +66,15 @@ export interface IngestRepository {
 
   existingEmployees(tenantId: string, employeeIds: readonly string[]): Promise<Set<string>>;
   planCodes(tenantId: string, vendorId: string): Promise<Set<string>>;
-  /** Current benefit records for these keys (standalone ingest: expected = what is read now). */
-  recordsByKey(tenantId: string, vendorId: string, keys: readonly RecordKey[]): Promise<RecordState[]>;
-  /** What the outbound file sent for these keys: the version it reflected and the values sent. */
-  sentByKey(outboundFileId: string, keys: readonly RecordKey[]): Promise<Array<RecordKey & { recordId: number; version: number; sent: Fields }>>;
   /**
-   * Claims a baseline per record (a record already claimed, by an earlier line or by this same line on
-   * a re-run, keeps its claim) and returns, for every record in `rows`, the line that holds the claim.
+   * Pass 1's database step for a chunk of keyed lines, in one statement: finds the benefit record each
+   * key answers — of a known employee, and, for a correlated response, one the outbound file sent
+   * (expected version and before-image from its file_members row), else the record as it is now — and
+   * claims a baseline for it at the first of its lines (an earlier claim, by an earlier line or by the
+   * same line on a re-run, stands). Returns, per key found, its record and the line holding the claim;
+   * a key not returned has no record (or an unknown employee).
    */
-  claimBaselines(tenantId: string, fileId: string, rows: readonly BaselineRow[]): Promise<Map<number, number>>;
+  claimRecords(a: { tenantId: string; vendorId: string; fileId: string; answersFileId: string | null; lines: readonly KeyedLine[] }): Promise<RecordClaim[]>;
   baselinesBetween(fileId: string, fromLine: number, toLine: number): Promise<BaselineRow[]>;
 
   /**
@@ -209,55 +212,50 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
         .where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).execute();
       return new Set(rows.map((r) => r.plan_code));
     },
-    async recordsByKey(tenantId, vendorId, keys) {
-      if (keys.length === 0) return [];
-      assertChunk(keys, 'ingest.recordsByKey');
-      const [emps, plans] = keyArrays(keys);
-      const res = await sql<{ record_id: number; employee_id: string; plan_code: string; version: number; fields: unknown }>`
-        select b.record_id, b.employee_id, b.plan_code, b.version, b.fields
-        from unnest(${emps}::text[], ${plans}::text[]) as k(employee_id, plan_code)
-        join benefit_records b on b.tenant_id = ${tenantId} and b.vendor_id = ${vendorId}
-          and b.employee_id = k.employee_id and b.plan_code = k.plan_code`.execute(db);
-      return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, version: r.version, fields: parseJson(r.fields) }));
-    },
-    async sentByKey(outboundFileId, keys) {
-      if (keys.length === 0) return [];
-      assertChunk(keys, 'ingest.sentByKey');
-      const [emps, plans] = keyArrays(keys);
-      const res = await sql<{ record_id: number; employee_id: string; plan_code: string; record_version: number; sent: unknown }>`
-        select m.record_id, m.employee_id, m.plan_code, m.record_version, m.sent
-        from unnest(${emps}::text[], ${plans}::text[]) as k(employee_id, plan_code)
-        join file_members m on m.file_id = ${outboundFileId} and m.employee_id = k.employee_id and m.plan_code = k.plan_code`.execute(db);
-      return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, version: r.record_version, sent: parseJson(r.sent) }));
-    },
-    async claimBaselines(tenantId, fileId, rows) {
-      if (rows.length === 0) return new Map();
-      assertChunk(rows, 'ingest.claimBaselines');
-      const ids = rows.map((r) => r.recordId);
-      // One statement: the claims it inserts, beside those that were there before it started.
-      const res = await sql<{ record_id: string | number; line: number }>`
-        with ins as (
+    async claimRecords({ tenantId, vendorId, fileId, answersFileId, lines }) {
+      if (lines.length === 0) return [];
+      assertChunk(lines, 'ingest.claimRecords');
+      const [emps, plans] = keyArrays(lines);
+      // The record a key answers, with the version apply must find and the before-image: what the
+      // outbound file sent, or the record as it is now. Copied server-side, never through the client.
+      const found = answersFileId
+        ? sql`select distinct on (m.record_id) m.record_id, m.employee_id, m.plan_code, k.line,
+                     m.record_version as expected_version, m.sent as before
+              from k join employees e on e.tenant_id = ${tenantId} and e.employee_id = k.employee_id
+              join file_members m on m.file_id = ${answersFileId} and m.employee_id = k.employee_id and m.plan_code = k.plan_code
+              order by m.record_id, k.line`
+        : sql`select distinct on (b.record_id) b.record_id, b.employee_id, b.plan_code, k.line,
+                     b.version as expected_version, b.fields as before
+              from k join employees e on e.tenant_id = ${tenantId} and e.employee_id = k.employee_id
+              join benefit_records b on b.tenant_id = ${tenantId} and b.vendor_id = ${vendorId}
+                and b.employee_id = k.employee_id and b.plan_code = k.plan_code
+              order by b.record_id, k.line`;
+      // The claims this statement inserts, else those there before it started (its snapshot).
+      const res = await sql<{ record_id: string | number; employee_id: string; plan_code: string; owner: number | null }>`
+        with k as (
+          select * from unnest(${emps}::text[], ${plans}::text[], ${lines.map((l) => l.line)}::int[]) as k(employee_id, plan_code, line)
+        ), hit as (${found}), ins as (
           insert into ingest_baselines (tenant_id, file_id, record_id, employee_id, plan_code, line, expected_version, before)
-          select ${tenantId}, ${fileId}, r.record_id, r.employee_id, r.plan_code, r.line, r.expected_version, r.before
-          from unnest(${ids}::bigint[], ${rows.map((r) => r.employeeId)}::text[], ${rows.map((r) => r.planCode)}::text[],
-                      ${rows.map((r) => r.line)}::int[], ${rows.map((r) => r.expectedVersion)}::int[], ${rows.map((r) => JSON.stringify(r.before))}::jsonb[])
-            as r(record_id, employee_id, plan_code, line, expected_version, before)
-          order by r.line
+          select ${tenantId}, ${fileId}, record_id, employee_id, plan_code, line, expected_version, before from hit
+          order by line
           on conflict do nothing
           returning record_id, line
         )
-        select record_id, line from ins
-        union all
-        select record_id, line from ingest_baselines where file_id = ${fileId} and record_id = any(${ids}::bigint[])`.execute(db);
-      const owner = new Map(res.rows.map((r) => [Number(r.record_id), r.line]));
-      // A claim committed by another worker while this statement waited is not in its snapshot: read it now.
-      const unseen = ids.filter((id) => !owner.has(id));
+        select h.record_id, h.employee_id, h.plan_code, coalesce(ins.line, old.line) as owner
+        from hit h left join ins on ins.record_id = h.record_id
+        left join ingest_baselines old on old.file_id = ${fileId} and old.record_id = h.record_id`.execute(db);
+      const claims = res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code, owner: r.owner }));
+      // A claim another worker committed while this statement waited on it is outside its snapshot: read it now.
+      const unseen = claims.filter((c) => c.owner === null).map((c) => c.recordId);
       if (unseen.length) {
-        const late = await db.selectFrom('ingest_baselines').select(['record_id', 'line']).where('file_id', '=', fileId)
-          .where('record_id', 'in', unseen).execute();
-        for (const r of late) owner.set(Number(r.record_id), r.line);
+        const late = new Map((await db.selectFrom('ingest_baselines').select(['record_id', 'line']).where('file_id', '=', fileId)
+          .where('record_id', 'in', unseen).execute()).map((r) => [Number(r.record_id), r.line]));
+        for (const c of claims) if (c.owner === null) c.owner = late.get(c.recordId) ?? null;
       }
-      return owner;
+      return claims.map((c) => {
+        if (c.owner === null) throw new VendorflowError('INTERNAL', `ingest.claimRecords: record ${c.recordId} has no baseline after its claim`);
+        return { ...c, owner: c.owner };
+      });
     },
     async baselinesBetween(fileId, from, to) {
       const rows = await db.selectFrom('ingest_baselines').selectAll().where('file_id', '=', fileId)
