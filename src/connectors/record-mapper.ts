@@ -96,6 +96,14 @@ export function fieldValidator(target: string): Validator {
   return compileSchema(snapshotFieldSchema(target));
 }
 
+/** The employee id a raw record claims (unchecked), to skip records nobody asked for cheaply. */
+export function recordEmployeeId(raw: unknown, envelope: ServiceDescriptor['envelope']): unknown {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  return compileMap(envelope, NO_FIELDS).id(raw);
+}
+
+const NO_FIELDS: FieldMap = {};
+
 /**
  * Maps and validates one raw record: who and which version (the envelope), then every mapped field
  * against the snapshot's own schema. Anything missing or mistyped makes the whole record bad: a

@@ -58,17 +58,29 @@ export function readPath(record: unknown, path: string): unknown {
 
 const snapshotKeys = new Map<string, string[]>();
 
-/** Sets a dot path (snapshot side: plain keys only), creating objects on the way. */
-export function writePath(target: Record<string, unknown>, dotPath: string, value: unknown): void {
+/**
+ * Sets a dot path (snapshot side: plain keys only), creating objects on the way. An object on the
+ * way that `owned` does not hold came from elsewhere (a service's record, shared): it is copied
+ * before it is written into, never changed in place.
+ */
+export function writePath(target: Record<string, unknown>, dotPath: string, value: unknown, owned?: Set<object>): void {
   let keys = snapshotKeys.get(dotPath);
   if (!keys) snapshotKeys.set(dotPath, (keys = dotPath.split('.')));
   let cur = target;
   const last = keys.length - 1;
   for (let i = 0; i < last; i++) {
     const k = keys[i]!;
-    const next = cur[k];
-    if (next === undefined || next === null || typeof next !== 'object') cur = (cur[k] = {}) as Record<string, unknown>;
-    else cur = next as Record<string, unknown>;
+    const existing = cur[k];
+    let next: Record<string, unknown>;
+    if (existing === undefined || existing === null || typeof existing !== 'object') next = {};
+    else if (owned && !owned.has(existing)) next = { ...(existing as Record<string, unknown>) };
+    else {
+      cur = existing as Record<string, unknown>;
+      continue;
+    }
+    owned?.add(next);
+    cur[k] = next;
+    cur = next;
   }
   cur[keys[last]!] = value;
 }

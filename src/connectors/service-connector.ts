@@ -17,6 +17,9 @@ const unitPath = (template: string, unit: OrgUnit) =>
  * records (validation is the caller's, per record). SCIM forms go through scim-connector.ts.
  */
 export class ServiceConnector {
+  /** Whole-unit reads in flight, shared by the batches (parts) of one unit that ask at the same time. */
+  private readonly unitReads = new Map<string, Promise<unknown[]>>();
+
   constructor(readonly name: string, readonly descriptor: ServiceDescriptor, readonly client: ServiceClient) {}
 
   private invalid(endpoint: string, what: string): ServiceCallError {
@@ -47,18 +50,36 @@ export class ServiceConnector {
     return { versions, malformed };
   }
 
-  /** Raw records for `ids` through a batch form (bulk-by-unit and SCIM return the whole unit). */
-  async fetchForm(form: BatchForm, unit: OrgUnit, ids: readonly string[], ctx: CallContext): Promise<unknown[]> {
-    if (form.kind === 'scim') return fetchScimUnit(this.client, form, unit, ctx);
-    if (form.kind === 'batch-get') {
-      const chunks: string[][] = [];
-      for (let i = 0; i < ids.length; i += form.maxIds) chunks.push(ids.slice(i, i + form.maxIds));
-      const pages = await Promise.all(chunks.map(async (chunk) => {
-        const res = await this.client.call({ method: 'POST', path: form.path, endpoint: form.path, body: { [form.idsField]: chunk }, ...ctx });
-        return this.items(res.body, form.items, form.path);
-      }));
-      return pages.flat();
+  /**
+   * Raw records for `ids` through a batch form (bulk-by-unit and SCIM return the whole unit). A unit
+   * above the batch size is gathered as several batches at once, and they share one read of the
+   * unit while it is in flight (a finished read is never reused; a record older than a joining
+   * batch's own version list is refused by that batch as stale and fetched again). Shared calls
+   * are counted once, on the batch that made them. Records are shared too: callers do not mutate them.
+   */
+  fetchForm(form: BatchForm, unit: OrgUnit, ids: readonly string[], ctx: CallContext): Promise<unknown[]> {
+    if (form.kind === 'batch-get') return this.fetchBatchGet(form, ids, ctx);
+    const key = `${form.kind === 'scim' ? form.basePath : form.path}\n${unit.location}\n${unit.department}`;
+    let read = this.unitReads.get(key);
+    if (!read) {
+      read = (form.kind === 'scim' ? fetchScimUnit(this.client, form, unit, ctx) : this.fetchBulk(form, unit, ctx))
+        .finally(() => this.unitReads.delete(key));
+      this.unitReads.set(key, read);
     }
+    return read;
+  }
+
+  private async fetchBatchGet(form: Extract<BatchForm, { kind: 'batch-get' }>, ids: readonly string[], ctx: CallContext): Promise<unknown[]> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += form.maxIds) chunks.push(ids.slice(i, i + form.maxIds));
+    const pages = await Promise.all(chunks.map(async (chunk) => {
+      const res = await this.client.call({ method: 'POST', path: form.path, endpoint: form.path, body: { [form.idsField]: chunk }, ...ctx });
+      return this.items(res.body, form.items, form.path);
+    }));
+    return pages.flat();
+  }
+
+  private async fetchBulk(form: Extract<BatchForm, { kind: 'bulk-by-unit' }>, unit: OrgUnit, ctx: CallContext): Promise<unknown[]> {
     const out: unknown[] = [];
     let cursor: string | null = null;
     const base = unitPath(form.path, unit);

@@ -43,7 +43,14 @@ function firstMissing(value: Record<string, unknown>, shape: Shape, prefix: stri
  */
 export function assembleSnapshot(employeeId: string, version: number, parts: Iterable<Record<string, unknown>>): { snapshot: EmployeeSnapshot } | { reason: string } {
   const draft: Record<string, unknown> = { employeeId, version };
-  for (const values of parts) for (const path in values) writePath(draft, path, values[path]);
+  // Values are the services' own objects, shared with their records: write around them, not into them.
+  let owned: Set<object> | undefined;
+  for (const values of parts) {
+    for (const path in values) {
+      if (path.includes('.')) writePath(draft, path, values[path], (owned ??= new Set()));
+      else draft[path] = values[path];
+    }
+  }
   if (employeeId.length === 0 || fieldValidator('version')(version, { path: [] }) === INVALID) {
     return { reason: 'assembled snapshot invalid at version' };
   }

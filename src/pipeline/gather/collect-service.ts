@@ -1,6 +1,6 @@
 import type { PerEmployeeEndpoint } from '../../connectors/descriptors/schema.js';
 import type { Semaphore } from '../../connectors/http/semaphore.js';
-import { mapRecord, type ServiceRecord } from '../../connectors/record-mapper.js';
+import { mapRecord, recordEmployeeId, type ServiceRecord } from '../../connectors/record-mapper.js';
 import type { CallContext, ServiceConnector } from '../../connectors/service-connector.js';
 import type { OrgUnit } from '../../shared/snapshot.js';
 import { chooseFetch } from './choose-fetch.js';
@@ -25,6 +25,8 @@ export interface CollectInput {
   ctx: CallContext;
   tally: GatherTally;
 }
+
+interface Part { version: number; skew: Set<number> | null; values: Record<string, unknown> }
 
 export interface CollectResult {
   records: Map<string, ServiceRecord>;
@@ -54,14 +56,21 @@ export async function collectService(input: CollectInput): Promise<CollectResult
     const choice = input.useBatchForms
       ? chooseFetch(connector.descriptor, input.endpoints, remaining.length, input.members.size)
       : { form: null, perEmployee: [...input.endpoints], cost: 0 };
-    // Per employee: the values gathered so far this round, and the versions they came at.
-    const parts = new Map<string, { versions: Set<number>; values: Record<string, unknown> }>();
+    // Per employee: the values gathered so far this round and the version they came at (0: none
+    // yet; `skew` lists them all once two records disagree).
+    const parts = new Map<string, Part>();
     const part = (id: string) => {
       let p = parts.get(id);
-      if (!p) parts.set(id, (p = { versions: new Set(), values: {} }));
+      if (!p) parts.set(id, (p = { version: 0, skew: null, values: {} }));
       return p;
     };
     const accept = (raw: unknown, fields: Parameters<typeof mapRecord>[2], envelope = connector.descriptor.envelope, expectId?: string): void => {
+      if (expectId === undefined) {
+        // A unit read carries the unit's other employees (another batch's part, or already
+        // complete): theirs to judge, not this round's, so they are not even validated here.
+        const id = recordEmployeeId(raw, envelope);
+        if (typeof id === 'string' && !wanted.has(id) && input.members.has(id)) return;
+      }
       const m = mapRecord(raw, envelope, fields);
       if (!m.ok) {
         tally.invalidRecords++;
@@ -88,8 +97,13 @@ export async function collectService(input: CollectInput): Promise<CollectResult
         bad.set(r.employeeId, `${svc}: stale version ${r.version} (expected at least ${min})`);
         return;
       }
-      const p = part(r.employeeId);
-      p.versions.add(r.version);
+      const p = parts.get(r.employeeId);
+      if (!p) {
+        parts.set(r.employeeId, { version: r.version, skew: null, values: r.values }); // the record's own object: no copy
+        return;
+      }
+      if (p.version === 0) p.version = r.version;
+      else if (p.version !== r.version) (p.skew ??= new Set([p.version])).add(r.version);
       Object.assign(p.values, r.values);
     };
 
@@ -137,13 +151,13 @@ export async function collectService(input: CollectInput): Promise<CollectResult
     for (const id of remaining) {
       const p = parts.get(id);
       // Bad data taints its employee for the round, even beside a good-looking record.
-      if (p && !bad.has(id) && p.versions.size <= 1 && hasAll(p.values, input.endpoints)) {
+      if (p && !bad.has(id) && !p.skew && hasAll(p.values, input.endpoints)) {
         // Version 0: only "has none" answers, which claim no version.
-        records.set(id, { employeeId: id, version: [...p.versions][0] ?? 0, values: p.values });
+        records.set(id, { employeeId: id, version: p.version, values: p.values });
         failed.delete(id);
         continue;
       }
-      const skew = p && p.versions.size > 1 ? `${svc}: endpoints disagree on the version (${[...p.versions].join(', ')})` : undefined;
+      const skew = p?.skew ? `${svc}: endpoints disagree on the version (${[...p.skew].join(', ')})` : undefined;
       failed.set(id, bad.get(id) ?? skew ?? `${svc}: no record returned`);
       next.push(id);
     }

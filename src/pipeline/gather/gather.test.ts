@@ -236,6 +236,22 @@ describe('gather over the simulators', () => {
     for (const row of await stored(env, env.run('r1'))) expectEqualsTruth(env, row, 1);
   });
 
+  it('the parts of a split unit share one read of the unit while it is in flight, each keeping only its own employees', async () => {
+    const env = await setup({ employees: 400, knobs: { latencyMs: 30, jitterMs: 0 } });
+    const s = await gatherRun(env.deps, { tenantId: TENANT, runId: env.run('r1'), plan: { maxBatchSize: 25 }, batchConcurrency: 32 });
+    expect(s).toMatchObject({ employees: 400, complete: 400, incomplete: 0 });
+    expect(s.records.invalidRecords + s.records.outOfUnitRecords + s.records.staleRecords).toBe(0);
+    const batches = await env.t.db.unitOfWork((r) => r.gather.runBatches(env.run('r1'), null, 1000));
+    const units = new Set(batches.map((b) => `${b.location}/${b.department}`));
+    expect(batches.length).toBeGreaterThan(units.size);
+    const unitReads = env.connectors.http.counters.total((c) => c.service === 'hris' && c.endpoint === '/units/{location}/{department}/employees');
+    expect(unitReads).toBeGreaterThanOrEqual(units.size);
+    expect(unitReads).toBeLessThan(batches.length);
+    const rows = await stored(env, env.run('r1'));
+    expect(rows).toHaveLength(400);
+    for (const row of rows) expectEqualsTruth(env, row, 1);
+  });
+
   it('one batch re-run alone replaces its rows', async () => {
     const env = await setup({ employees: 120 });
     await gatherRun(env.deps, { tenantId: TENANT, runId: env.run('r1') });
