@@ -71,7 +71,17 @@ interface CompiledMap {
 /** Envelope and field map compiled once per descriptor object (descriptors live as long as the process). */
 const compiledMaps = new WeakMap<object, WeakMap<object, CompiledMap>>();
 
+/** The last pair asked for: records come a page at a time, all with the same envelope and fields. */
+let last: { envelope: object; fields: object; map: CompiledMap } | null = null;
+
 function compileMap(envelope: ServiceDescriptor['envelope'], fields: FieldMap): CompiledMap {
+  if (last && last.envelope === envelope && last.fields === fields) return last.map;
+  const map = compileMapOnce(envelope, fields);
+  last = { envelope, fields, map };
+  return map;
+}
+
+function compileMapOnce(envelope: ServiceDescriptor['envelope'], fields: FieldMap): CompiledMap {
   let byFields = compiledMaps.get(envelope);
   if (!byFields) compiledMaps.set(envelope, (byFields = new WeakMap()));
   let c = byFields.get(fields);
@@ -99,8 +109,11 @@ export function fieldValidator(target: string): Validator {
 /** The employee id a raw record claims (unchecked), to skip records nobody asked for cheaply. */
 export function recordEmployeeId(raw: unknown, envelope: ServiceDescriptor['envelope']): unknown {
   if (raw === null || typeof raw !== 'object') return undefined;
-  return compileMap(envelope, NO_FIELDS).id(raw);
+  if (lastId?.envelope !== envelope) lastId = { envelope, read: compileMapOnce(envelope, NO_FIELDS).id };
+  return lastId.read(raw);
 }
+
+let lastId: { envelope: object; read: Reader } | null = null;
 
 const NO_FIELDS: FieldMap = {};
 

@@ -162,9 +162,40 @@ export class TwoLayerCache {
     await this.l2.setMany(entries.map(({ key, value }) => ({ key, value: JSON.stringify(value), ttlMs: opts.ttlMs })));
   }
 
-  /** Peeks at both layers without loading (counted like a read). */
+  /**
+   * Peeks at both layers without loading (counted like a read). Nothing is loaded, so there is no
+   * flight to share or join: one L2 read for the L1 misses, no promise per key (a gather peeks at
+   * every employee of a batch).
+   */
   async peekMany<T>(keys: readonly string[], opts: ReadOptions): Promise<Map<string, T>> {
-    return this.getMany<T>(keys, async () => new Map(), opts);
+    const out = new Map<string, T>();
+    const needL2: string[] = [];
+    for (const key of new Set(keys)) {
+      if (opts.l1 !== false) {
+        const hit = this.l1.get(key);
+        if (hit) {
+          this.counters.l1.hits++;
+          out.set(key, hit.v as T);
+          continue;
+        }
+        this.counters.l1.misses++;
+      }
+      needL2.push(key);
+    }
+    if (needL2.length === 0) return out;
+    const raw = await this.l2.getMany(needL2);
+    for (let i = 0; i < needL2.length; i++) {
+      const text = raw[i];
+      if (text == null) {
+        this.counters.l2.misses++;
+        continue;
+      }
+      this.counters.l2.hits++;
+      const v = JSON.parse(text) as T;
+      out.set(needL2[i]!, v);
+      this.putL1(needL2[i]!, v, opts);
+    }
+    return out;
   }
 
   async invalidate(key: string): Promise<void> {
