@@ -3,10 +3,12 @@
  * process at 100 ms (± 20) simulated latency and the same in-flight limit (256) for both paths.
  * Full: batched at 10k and 50k employees, naive at 10k. --quick: batched at 2k, naive at 1k.
  * Snapshots are stored sealed, as in production, in a fresh PostgreSQL database (dropped afterwards);
- * `--pglite` stores them in in-memory PGlite instead (the embedded engine: its single WASM connection
+ * `--x-pglite` stores them in in-memory PGlite instead (the embedded engine: its single WASM connection
  * on this event loop then costs more CPU than everything else in the gather).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { loadDescriptorSet } from '../src/connectors/descriptors/load-descriptors.js';
 import { openConnectors } from '../src/connectors/open-connectors.js';
 import { openCache } from '../src/engines/cache/open-cache.js';
@@ -25,7 +27,21 @@ import { round, vs, type BenchOptions, type Metrics } from './report.js';
 const IN_FLIGHT = 256;
 const LATENCY_MS = 100;
 
-interface Measured { employees: number; mode: GatherMode; summary: GatherSummary; seconds: number; floorSeconds: number }
+interface Measured {
+  employees: number; mode: GatherMode; summary: GatherSummary; seconds: number; floorSeconds: number;
+  /** CPU time of this (the platform's) process and of the simulators' process during the gather. */
+  cpuSeconds: number; simCpuSeconds: number | null;
+}
+
+/** A child's CPU seconds so far (Linux /proc; null elsewhere). */
+function childCpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Stops the child and waits until its pid is gone. (SpawnedSimulators.stop() alone never resolves at
@@ -52,15 +68,23 @@ async function measure(employees: number, mode: GatherMode, engine: 'pglite' | '
   const connectors = openConnectors({ set: loadDescriptorSet(), urls: sim.services, maxInFlight: IN_FLIGHT });
   try {
     await db.unitOfWork((r) => r.tenants.ensure({ tenantId: 'bench', name: 'Bench' }));
+    const simCpu0 = childCpuSeconds(sim.pid);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const summary = await gatherRun({ db, pii: createPiiCipher(randomBytes(32)), connectors, cache: cache.cache }, {
       tenantId: 'bench', runId: `bench-${mode}-${employees}`, mode, batchConcurrency: 32, perEmployeeConcurrency: IN_FLIGHT,
     });
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const simCpu1 = childCpuSeconds(sim.pid);
     if (summary.incomplete > 0) throw new Error(`${mode} at ${employees}: ${summary.incomplete} incomplete: ${JSON.stringify(summary.incompleteReasons)}`);
-    const m = { employees, mode, summary, seconds, floorSeconds: (summary.calls / IN_FLIGHT) * (LATENCY_MS / 1000) };
+    const m: Measured = {
+      employees, mode, summary, seconds, floorSeconds: (summary.calls / IN_FLIGHT) * (LATENCY_MS / 1000),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6, simCpuSeconds: simCpu0 !== null && simCpu1 !== null ? simCpu1 - simCpu0 : null,
+    };
     console.log(`${mode.padEnd(12)} ${String(employees).padStart(6)} employees: ${summary.calls} calls in ${round(seconds)} s `
-      + `(latency floor ${round(m.floorSeconds)} s), retries ${summary.retries}, 429 waits ${summary.rateLimited}, breaker trips ${summary.breakerTrips}`);
+      + `(latency floor ${round(m.floorSeconds)} s), CPU ${round(m.cpuSeconds)} s here + ${m.simCpuSeconds === null ? '?' : round(m.simCpuSeconds)} s simulators, `
+      + `retries ${summary.retries}, 429 waits ${summary.rateLimited}, breaker trips ${summary.breakerTrips}, load average ${loadavg().map((x) => round(x)).join(' ')}`);
     return m;
   } finally {
     await connectors.close();
@@ -109,7 +133,7 @@ export default async function gather(opts: BenchOptions): Promise<Metrics> {
   const big = opts.quick ? null : 50_000;
   const naiveSize = opts.quick ? 1000 : 10_000;
 
-  const engine = opts.args.includes('--pglite') ? 'pglite' : 'postgres';
+  const engine = opts.args.includes('--x-pglite') ? 'pglite' : 'postgres';
   console.log(`snapshots stored in ${engine}; ${IN_FLIGHT} calls in flight; ${LATENCY_MS} ms simulated latency`);
   const naive = await measure(naiveSize, 'per-employee', engine);
   const batchedSmall = await measure(small, 'batched', engine);
@@ -132,7 +156,12 @@ export default async function gather(opts: BenchOptions): Promise<Metrics> {
       ...vs(b.seconds, 's', 'latency floor (calls / in-flight × latency)', b.floorSeconds), ...(b.employees === 50_000 ? { goal: '< 15 s' } : {}),
     };
     if (b !== largest) metrics[`batched_calls_${b.employees}`] = { value: b.summary.calls, unit: 'calls' };
+    // The platform's CPU per employee: what bounds a batched gather on a small machine.
+    metrics[`batched_cpu_ms_per_employee_${b.employees}`] = vs(b.cpuSeconds / b.employees * 1000, 'ms', `naive at ${naive.employees}`,
+      naive.cpuSeconds / naive.employees * 1000);
+    if (b.simCpuSeconds !== null) metrics[`simulators_cpu_ms_per_employee_${b.employees}`] = { value: round(b.simCpuSeconds / b.employees * 1000, 3), unit: 'ms' };
   }
+  metrics.load_average_1m = { value: round(loadavg()[0]!), unit: 'load' };
   const inv = await invalidationLatency(opts.quick ? 100 : 500);
   metrics.invalidation_p50_ms = vs(inv.p50, 'ms', 'Redis PING round trip (p50)', inv.ping);
   metrics.invalidation_p99_ms = { value: round(inv.p99, 3), unit: 'ms' };
