@@ -1,7 +1,7 @@
 import type { UnitMembers } from '../pipeline/plan/plan-run.js';
 import { VendorflowError } from '../shared/errors.js';
 import { Semaphore } from './http/semaphore.js';
-import { mapRecord } from './record-mapper.js';
+import { mapRecord, NO_FIELDS } from './record-mapper.js';
 import type { CallContext, ServiceConnector } from './service-connector.js';
 
 const LIST_ATTEMPTS = 3;
@@ -57,7 +57,7 @@ async function unitOf(org: ServiceConnector, id: string, ctx: CallContext): Prom
   for (let attempt = 0; attempt < LIST_ATTEMPTS; attempt++) {
     const got = await org.fetchEndpoint(ep, id, ctx);
     if (got.empty) return null;
-    const m = mapRecord(got.raw, envelope, {});
+    const m = mapRecord(got.raw, envelope, NO_FIELDS);
     if (m.ok && m.record.location !== undefined && m.record.department !== undefined) {
       return { location: m.record.location, department: m.record.department };
     }

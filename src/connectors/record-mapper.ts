@@ -115,7 +115,8 @@ export function recordEmployeeId(raw: unknown, envelope: ServiceDescriptor['enve
 
 let lastId: { envelope: object; read: Reader } | null = null;
 
-const NO_FIELDS: FieldMap = {};
+/** The field map of an envelope-only read (version lists): one shared object, compiled once. */
+export const NO_FIELDS: FieldMap = Object.freeze({});
 
 /**
  * Maps and validates one raw record: who and which version (the envelope), then every mapped field

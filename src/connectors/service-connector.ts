@@ -2,7 +2,7 @@ import type { OrgUnit } from '../shared/snapshot.js';
 import type { BatchForm, PerEmployeeEndpoint, ServiceDescriptor } from './descriptors/schema.js';
 import type { CallCounters } from './http/call-counters.js';
 import { ServiceCallError, type ServiceClient } from './http/service-client.js';
-import { mapRecord } from './record-mapper.js';
+import { mapRecord, NO_FIELDS } from './record-mapper.js';
 import { readPath } from './record-path.js';
 import { fetchScimUnit } from './scim-connector.js';
 
@@ -43,7 +43,7 @@ export class ServiceConnector {
     const versions = new Map<string, number>();
     let malformed = 0;
     for (const it of this.items(res.body, vl.items, vl.path)) {
-      const m = mapRecord(it, this.descriptor.envelope, {});
+      const m = mapRecord(it, this.descriptor.envelope, NO_FIELDS);
       if (m.ok) versions.set(m.record.employeeId, m.record.version);
       else malformed++;
     }

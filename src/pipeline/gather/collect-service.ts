@@ -1,4 +1,4 @@
-import type { PerEmployeeEndpoint } from '../../connectors/descriptors/schema.js';
+import type { BatchForm, PerEmployeeEndpoint } from '../../connectors/descriptors/schema.js';
 import type { Semaphore } from '../../connectors/http/semaphore.js';
 import { mapRecord, recordEmployeeId, type ServiceRecord } from '../../connectors/record-mapper.js';
 import type { CallContext, ServiceConnector } from '../../connectors/service-connector.js';
@@ -24,7 +24,12 @@ export interface CollectInput {
   perEmployee: Semaphore;
   ctx: CallContext;
   tally: GatherTally;
+  /** A batch-form read started before the caller knew the unit's members: used by the first round if it fits. */
+  early?: EarlyRead;
 }
+
+/** A read of `form` for `ids`, started ahead of time. */
+export interface EarlyRead { form: BatchForm; ids: ReadonlySet<string>; result: Promise<unknown[]> }
 
 interface Part { version: number; skew: Set<number> | null; values: Record<string, unknown> }
 
@@ -110,8 +115,9 @@ export async function collectService(input: CollectInput): Promise<CollectResult
     let formFailed = false;
     if (choice.form) {
       const form = choice.form;
+      const early = round === 0 && input.early?.form === form && remaining.every((id) => input.early!.ids.has(id)) ? input.early.result : null;
       try {
-        for (const raw of await connector.fetchForm(form, unit, remaining, input.ctx)) accept(raw, form.fields, form.envelope ?? connector.descriptor.envelope);
+        for (const raw of await (early ?? connector.fetchForm(form, unit, remaining, input.ctx))) accept(raw, form.fields, form.envelope ?? connector.descriptor.envelope);
       } catch (e) {
         tally.failedCalls++;
         formFailed = true;
