@@ -179,7 +179,8 @@ export async function gatherBatch(deps: GatherDeps, batchId: string, options: Pa
       toFetch = [];
       keyed.forEach((id, i) => {
         const hit = hits.get(keys[i]!);
-        if (hit && hit.version === own.get(id) && cachedValuesValid(hit.values) && hasAll(hit.values, wantedEndpoints)) records.get(name)!.set(id, { employeeId: id, version: hit.version, values: hit.values });
+        const usable = hit && hit.version === own.get(id) && cachedValuesValid(hit.values) && hasAll(hit.values, wantedEndpoints);
+        if (usable) records.get(name)!.set(id, { employeeId: id, version: hit.version, values: hit.values });
         else toFetch.push(id);
       });
       toFetch.push(...wanted.filter((id) => !own.has(id)));
