@@ -44,6 +44,8 @@ export async function gatherRun(deps: GatherDeps, opts: GatherRunOptions): Promi
   const todo = opts.only === 'unfinished'
     ? batches.filter((b) => b.status !== 'done' || Number(b.counts.incomplete ?? 0) > 0)
     : batches;
+  // Largest first: a big batch that starts last is the run's tail, small ones fill in around the big.
+  todo.sort((a, b) => b.employeeIds.length - a.employeeIds.length);
 
   const limit = new Semaphore(opts.batchConcurrency ?? 4);
   const results: BatchGatherResult[] = [];
