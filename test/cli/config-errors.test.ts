@@ -40,14 +40,14 @@ describe('vendorflow with bad configuration', () => {
   });
 
   it('unreachable database → exit 69 naming the target', () => {
-    const r = run(['demo', '--employees', '10'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' });
+    const r = run(['gc', '--dry-run'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' });
     expect(r.code).toBe(69);
     expect(r.stderr).toMatch(/^vendorflow: cannot reach PostgreSQL at 127\.0\.0\.1:1\/nowhere: /);
     expect(r.stderr.split('\n')).toHaveLength(1);
   });
 
   it('unreachable Redis → exit 69 naming the target', () => {
-    const r = run(['demo', '--employees', '10'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    const r = run(['gc', '--dry-run'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(r.code).toBe(69);
     expect(r.stderr).toMatch(/^vendorflow: cannot reach Redis at 127\.0\.0\.1:1: .*ECONNREFUSED/);
     expect(r.stderr.split('\n')).toHaveLength(1);
