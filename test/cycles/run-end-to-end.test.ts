@@ -69,7 +69,7 @@ describe('a run end to end', () => {
       await platform.close();
       await h.close();
     }
-  }, 300_000);
+  }, 900_000);
 
   describe('on PostgreSQL + Redis', () => {
     let database: TestDatabase;
@@ -88,7 +88,7 @@ describe('a run end to end', () => {
         await platform.close();
         await h.close();
       }
-    }, 300_000);
+    }, 900_000);
   });
 
   describe.each([

@@ -82,7 +82,7 @@ export async function runAndWatch(platform: Platform, tenantId: string, opts: { 
   const working = opts.work ? await startWorking(platform, orchestrator, () => undefined) : null;
   try {
     const { runId } = await orchestrator.startRun({ tenantId, vendorIds: vendors, kind: 'full', ...(opts.scheduledFor ? { scheduledFor: opts.scheduledFor } : {}) });
-    const deadline = Date.now() + (opts.timeoutMs ?? 240_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
     const { run, cycles } = await watchRun(platform.db, runId, { pollMs: 100, until: (p) => Date.now() > deadline || (opts.until?.(p) ?? false) });
     return {
       runId, status: run.status,
