@@ -15,7 +15,7 @@ export const RUN_SSHD = IN_CI || SSHD_BIN !== undefined;
 export interface TestKeys { privateKey: string; publicKey: string }
 
 export function generateKeys(): TestKeys {
-  const { private: privateKey, public: publicKey } = ssh2.utils.generateKeyPairSync('ed25519');
+  const { private: privateKey, public: publicKey } = parsableKeyPair();
   return { privateKey, publicKey };
 }
 
@@ -63,7 +63,7 @@ async function waitForBanner(port: number, proc: ChildProcess, logPath: string):
 export async function startSshd(): Promise<TestSshd> {
   if (!SSHD_BIN) throw new Error('OpenSSH sshd is not installed (apt-get install openssh-server)');
   const dir = mkdtempSync(join(tmpdir(), 'vf-sshd-'));
-  const host = ssh2.utils.generateKeyPairSync('ed25519');
+  const host = parsableKeyPair();
   const client = generateKeys();
   writeFileSync(join(dir, 'host_key'), host.private, { mode: 0o600 });
   writeFileSync(join(dir, 'authorized_keys'), `${client.publicKey}\n`, { mode: 0o600 });
@@ -93,4 +93,13 @@ export async function startSshd(): Promise<TestSshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** ssh2's generator now and then emits an ed25519 key its own parser rejects; draw again. */
+function parsableKeyPair(): { private: string; public: string } {
+  for (let i = 0; i < 8; i++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+  throw new Error('could not generate a parsable ed25519 key');
 }
