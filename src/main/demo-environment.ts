@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateSshKeyPair } from '../engines/files/ssh-key-pair.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../engines/database/port.js';
 import { createLocalStore } from '../engines/files/local-store.js';
@@ -52,7 +52,7 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, 'client_ed25519');
   if (!existsSync(keyPath)) {
-    const k = ssh2.utils.generateKeyPairSync('ed25519');
+    const k = generateSshKeyPair();
     writeFileSync(keyPath, k.private, { mode: 0o600 });
     writeFileSync(`${keyPath}.pub`, k.public);
   }

@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { generateSshKeyPair } from '../../src/engines/files/ssh-key-pair.js';
 import { hostKeyFingerprint } from '../../src/engines/files/host-key.js';
 import { IN_CI } from './services.js';
 
@@ -15,7 +16,7 @@ export const RUN_SSHD = IN_CI || SSHD_BIN !== undefined;
 export interface TestKeys { privateKey: string; publicKey: string }
 
 export function generateKeys(): TestKeys {
-  const { private: privateKey, public: publicKey } = parsableKeyPair();
+  const { private: privateKey, public: publicKey } = generateSshKeyPair();
   return { privateKey, publicKey };
 }
 
@@ -63,7 +64,7 @@ async function waitForBanner(port: number, proc: ChildProcess, logPath: string):
 export async function startSshd(): Promise<TestSshd> {
   if (!SSHD_BIN) throw new Error('OpenSSH sshd is not installed (apt-get install openssh-server)');
   const dir = mkdtempSync(join(tmpdir(), 'vf-sshd-'));
-  const host = parsableKeyPair();
+  const host = generateSshKeyPair();
   const client = generateKeys();
   writeFileSync(join(dir, 'host_key'), host.private, { mode: 0o600 });
   writeFileSync(join(dir, 'authorized_keys'), `${client.publicKey}\n`, { mode: 0o600 });
@@ -93,13 +94,4 @@ export async function startSshd(): Promise<TestSshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** ssh2's generator now and then emits an ed25519 key its own parser rejects; draw again. */
-function parsableKeyPair(): { private: string; public: string } {
-  for (let i = 0; i < 8; i++) {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
-    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
-  }
-  throw new Error('could not generate a parsable ed25519 key');
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import ssh2 from 'ssh2';
+import { generateSshKeyPair } from '../../engines/files/ssh-key-pair.js';
 import { createLocalStore } from '../../engines/files/local-store.js';
 import { joinPath, type FileStore } from '../../engines/files/port.js';
 import { startSftpServer, type RunningSftpServer } from '../../engines/files/sftp-server.js';
@@ -77,7 +77,7 @@ export async function startVendorSimulator(opts: VendorSimulatorOptions): Promis
   const keysDir = join(opts.root, '.sim');
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const hostKeyPath = join(keysDir, 'host_key');
-  if (!existsSync(hostKeyPath)) writeFileSync(hostKeyPath, generateHostKey(), { mode: 0o600 });
+  if (!existsSync(hostKeyPath)) writeFileSync(hostKeyPath, generateSshKeyPair().private, { mode: 0o600 });
   const pgpPath = join(keysDir, 'pgp.json');
   if (!existsSync(pgpPath)) {
     const k = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'Demo vendor', email: 'files@vendor.example' }], format: 'armored' });
@@ -99,13 +99,4 @@ export async function startVendorSimulator(opts: VendorSimulatorOptions): Promis
     server, pgpPublicKey: pgp.publicKey, answerNow,
     async close() { clearInterval(timer); await running?.catch(() => undefined); await server.close(); },
   };
-}
-
-/** ssh2's generator now and then emits an ed25519 key its own parser rejects; draw again. */
-export function generateHostKey(): string {
-  for (let i = 0; i < 8; i++) {
-    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
-    if (!(ssh2.utils.parseKey(key) instanceof Error)) return key;
-  }
-  throw new Error('could not generate a parsable ed25519 host key');
 }
