@@ -98,6 +98,20 @@ describe.each(ENGINES)('L2 cache contract on $name', (engine) => {
     expect(b.stats()).toMatchObject({ l1: { hits: 0, misses: 1 }, l2: { hits: 1, misses: 0 }, loads: 0 });
   });
 
+  it('bounds L1 by the JSON size of its values: the oldest go to L2, which still answers', async () => {
+    const e = await setup();
+    const c = await TwoLayerCache.open({ l2: await e.stores(), l1MaxBytes: 10_000 });
+    cleanups.push(() => c.close());
+    const value = (i: number) => ({ i, pad: 'x'.repeat(1_000) }); // ~1 KB of JSON each
+    await c.setMany(Array.from({ length: 30 }, (_, i) => ({ key: `big:${i}`, value: value(i) })), ttl);
+    const got = await c.peekMany<{ i: number }>(Array.from({ length: 30 }, (_, i) => `big:${i}`), ttl);
+    expect([...got.values()].map((v) => v.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // Only the newest ~9 fit in 10 KB; the rest were read back from L2.
+    expect(c.stats().l1.hits).toBeGreaterThan(0);
+    expect(c.stats().l1.hits).toBeLessThanOrEqual(10);
+    expect(c.stats().l2.hits).toBeGreaterThanOrEqual(20);
+  });
+
   it('getMany loads only the keys missing from both layers, in one call, and skips keys the loader lacks', async () => {
     const e = await setup();
     const a = await cacheOn(await e.stores());

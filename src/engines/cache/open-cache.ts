@@ -11,7 +11,7 @@ export interface CacheEngine {
 }
 
 /** Opens the L2 store for the target and the two-layer cache over it; `close` releases both. */
-export async function openCache(target: CacheTarget, opts: { l1MaxEntries?: number; l1TtlMs?: number } = {}): Promise<CacheEngine> {
+export async function openCache(target: CacheTarget, opts: { l1MaxEntries?: number; l1MaxBytes?: number; l1TtlMs?: number } = {}): Promise<CacheEngine> {
   const l2: L2Store = target.engine === 'redis'
     ? await createRedisStore({ url: target.url, namespace: target.namespace })
     : createMemoryStore();
