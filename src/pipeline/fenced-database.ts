@@ -12,7 +12,8 @@ export class LeaseLostError extends NonRetryableError {
 /**
  * The database as seen by a job holding `lease`: every unit of work first extends the lease where the
  * token is still ours (locking the row until commit) and aborts when it is not — so a commit either
- * happens under our token or not at all.
+ * happens under our token or not at all. Reads commit nothing and are not fenced (nor serialised
+ * behind the lease row's lock).
  */
 export function fencedDatabase(db: Database, lease: Lease, leaseMs: number): Database {
   return {
@@ -24,6 +25,7 @@ export function fencedDatabase(db: Database, lease: Lease, leaseMs: number): Dat
       if (!(await repos.leases.fence(lease, leaseMs))) throw new LeaseLostError(lease);
       return fn(repos);
     }),
+    read: (fn) => db.read(fn),
   };
 }
 

@@ -35,17 +35,19 @@ export function describeTarget(t: DatabaseTarget): string {
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   const db = target.engine === 'postgres' ? await openPostgres(target) : await openPGlite(target.dataDir);
   const tryLock = target.engine === 'postgres' ? postgresSessionLocks(target.url) : inProcessSessionLocks();
+  const unitOfWork: Database['unitOfWork'] = async (fn) => {
+    if (insideUnitOfWork.getStore()) {
+      throw new VendorflowError('NESTED_UNIT_OF_WORK',
+        'a unit of work was opened inside another one; pass the repositories down instead');
+    }
+    return insideUnitOfWork.run(true, () =>
+      db.transaction().execute((trx) => fn(createRepositories(trx))));
+  };
   return {
     engine: target.engine,
     tryLock,
-    async unitOfWork(fn) {
-      if (insideUnitOfWork.getStore()) {
-        throw new VendorflowError('NESTED_UNIT_OF_WORK',
-          'a unit of work was opened inside another one; pass the repositories down instead');
-      }
-      return insideUnitOfWork.run(true, () =>
-        db.transaction().execute((trx) => fn(createRepositories(trx))));
-    },
+    unitOfWork,
+    read: unitOfWork,
     async migrate() {
       const { error, results } = await new Migrator({
         db, provider: { getMigrations: async () => migrations },

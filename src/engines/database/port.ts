@@ -11,6 +11,11 @@ export interface Database {
   readonly engine: 'pglite' | 'postgres';
   unitOfWork<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
   /**
+   * A unit of work that only reads (it must not write). It commits nothing, so a job's lease does
+   * not fence it: a stage may read its next page while its last page's writes are committing.
+   */
+  read<T>(fn: (repos: Repositories) => Promise<T>): Promise<T>;
+  /**
    * Takes a named lock held by a session of its own until `release` or until that connection ends
    * (a process that dies releases it); null while another session holds it. On PGlite the process
    * is alone with its data, so only holders within this process are excluded.

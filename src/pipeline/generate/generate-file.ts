@@ -87,6 +87,7 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
   const pages = () => plannedRecordPages({ db, pii: input.pii, tenantId, runId: input.runId, spec, kind, settings, asOf: date, pageSize: input.pageSize });
 
   let spoolInput: NodeJS.WritableStream & { destroy(e?: Error): void } | undefined;
+  let storing: Promise<void> = Promise.resolve();
   try {
     const counts = spec.outbound.format === 'x12-834' ? await countMembers(pages(), spec, facts, settings) : undefined;
     const rejected: RejectedRecord[] = [];
@@ -99,6 +100,8 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
     const codes: GeneratedFile['codes'] = {};
     let ordinal = 0;
     let incomplete = 0;
+    // A page's members are stored while the next page is read and written: the database works on
+    // one while this process works on the other. One store in flight keeps row-error lines in order.
     for await (const page of pages()) {
       incomplete += page.incomplete;
       const before = rejected.length;
@@ -106,8 +109,11 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
       const refused = new Set(rejected.slice(before).map((r) => r.record));
       const accepted = page.records.filter((r) => !refused.has(r));
       for (const r of accepted) codes[r.code] = (codes[r.code] ?? 0) + 1;
-      await storePage(input, file.fileId, accepted, page, rejected.slice(before), sensitive, () => ++ordinal);
+      await storing;
+      storing = storePage(input, file.fileId, accepted, page, rejected.slice(before), sensitive, () => ++ordinal);
+      storing.catch(() => {}); // awaited below or at the next page; a failure is not lost
     }
+    await storing;
     writer.end();
     const result = await spool.done;
     await db.unitOfWork((r) => r.outboundFiles.setOutbound(tenantId, file.fileId, {
@@ -119,6 +125,7 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
     };
   } catch (e) {
     spoolInput?.destroy(e as Error); // removes the partial spool file
+    await storing.catch(() => {}); // settle the page store in flight before marking the file failed
     await db.unitOfWork((r) => r.outboundFiles.setOutbound(tenantId, file.fileId, { status: 'failed', error: (e as Error).message }));
     throw e;
   }

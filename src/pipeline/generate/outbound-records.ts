@@ -34,7 +34,7 @@ export async function* plannedRecordPages(input: PlanInput): AsyncGenerator<Reco
   const builder = createRecordBuilder({ spec, settings: input.settings, asOf: input.asOf });
   let after: string | null = null;
   for (;;) {
-    const page = await db.unitOfWork((r) => r.gather.snapshotsPage(input.runId, after, pageSize));
+    const page = await db.read((r) => r.gather.snapshotsPage(input.runId, after, pageSize));
     const last = page.length === pageSize ? page[page.length - 1]!.employeeId : null;
     // A full file ignores history; a change file needs the delivered hashes of this key range.
     const hashes = kind === 'change' ? await hashesIn(db, tenantId, spec.id, after, last) : new Map<string, MemberHash>();
@@ -69,7 +69,7 @@ export async function* plannedRecordPages(input: PlanInput): AsyncGenerator<Reco
     }
     const gone = [...hashes.values()].filter((h) => !keep.has(key(h.employeeId, h.planCode)) && !untouchable.has(h.employeeId));
     for (let i = 0; i < gone.length; i += 1000) {
-      const sent = await db.unitOfWork((r) => r.outboundFiles.sentMembers(tenantId, gone.slice(i, i + 1000)));
+      const sent = await db.read((r) => r.outboundFiles.sentMembers(tenantId, gone.slice(i, i + 1000)));
       for (const m of sent) records.push(terminationOf(m, tenantId, pii, input.asOf));
     }
     yield { records, problems, incomplete };
@@ -79,7 +79,7 @@ export async function* plannedRecordPages(input: PlanInput): AsyncGenerator<Reco
 }
 
 async function hashesIn(db: Database, tenantId: string, vendorId: string, after: string | null, upTo: string | null): Promise<Map<string, MemberHash>> {
-  return db.unitOfWork(async (r) => {
+  return db.read(async (r) => {
     const out = new Map<string, MemberHash>();
     let cursor: MemberHash | null = null;
     for (;;) {
