@@ -22,60 +22,77 @@ import { peakRssMb, round, vs, type BenchOptions, type Metrics } from './report.
 import { BENCH_SPEC, benchEmployee, HEADER, responseRow, responseValues, writeResponseFile } from './support/ingest-data.js';
 import type { PickupComparison } from './support/pickup-vs-openssh.js';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const MB = 1e6;
 
 async function reader(which: string, file: string): Promise<{ records: number; seconds: number; cpuSeconds: number; maxRssMb: number }> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', new URL('./support/csv-throughput.ts', import.meta.url).pathname, which, file], { maxBuffer: 1 << 20 });
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL('./support/csv-throughput.ts', import.meta.url).pathname, which, file], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout);
 }
 
-export default async function ingestBench({ quick }: BenchOptions): Promise<Metrics> {
+/** `--x-only=readers,apply,pickup` runs only those parts (all by default). */
+function parts(args: string[]): Set<string> {
+  const all = ['readers', 'apply', 'pickup'];
+  const only = args.find((a) => a.startsWith('--x-only='))?.slice('--x-only='.length).split(',') ?? all;
+  const bad = only.filter((p) => !all.includes(p));
+  if (bad.length) throw new Error(`--x-only: unknown part ${bad.join(', ')} (parts: ${all.join(', ')})`);
+  return new Set(only);
+}
+
+export default async function ingestBench({ quick, args }: BenchOptions): Promise<Metrics> {
+  const run = parts(args);
   const dir = mkdtempSync(join(tmpdir(), 'vf-bench-ingest-'));
   const metrics: Metrics = {};
   try {
-    const sizes: Array<[string, number]> = quick ? [['10mb', 10 * MB], ['50mb', 50 * MB]] : [['100mb', 100 * MB], ['1gb', 1000 * MB]];
-    const rss: number[] = [];
-    for (const [label, bytes] of sizes) {
-      const file = join(dir, `response-${label}.csv`);
-      // One row in 500 is invalid: pass 1 pays for its rejections too.
-      const rows = await writeResponseFile(file, bytes, { invalidEvery: 500 });
-      const size = statSync(file).size / MB;
-      const ours = await reader('ours', file);
-      const parse = await reader('csv-parse', file);
-      const papa = await reader('papaparse', file);
-      for (const r of [ours, parse, papa]) if (r.records !== rows + 1) throw new Error(`reader counted ${r.records} records, file has ${rows + 1}`);
-      metrics[`tokenizer_${label}`] = vs(size / ours.seconds, 'MB/s', 'csv-parse', size / parse.seconds, '>= 150 MB/s and >= 4.5x csv-parse');
-      metrics[`tokenizer_${label}_vs_papaparse`] = vs(size / ours.seconds, 'MB/s', 'papaparse', size / papa.seconds);
-      metrics[`tokenizer_${label}_cpu`] = vs(size / ours.cpuSeconds, 'MB/cpu-s', 'csv-parse', size / parse.cpuSeconds);
-      const p1 = await reader('pass1', file);
-      if (p1.records !== rows) throw new Error(`pass 1 read ${p1.records} rows, file has ${rows}`);
-      metrics[`pass1_${label}`] = vs(size / p1.seconds, 'MB/s', 'tokenizer alone', size / ours.seconds, '>= 50 MB/s');
-      metrics[`pass1_${label}_cpu`] = vs(size / p1.cpuSeconds, 'MB/cpu-s', 'tokenizer alone', size / ours.cpuSeconds);
-      metrics[`tokenizer_rss_${label}`] = { value: round(ours.maxRssMb, 1), unit: 'MB' };
-      metrics[`pass1_rss_${label}`] = { value: round(p1.maxRssMb, 1), unit: 'MB' };
-      rss.push(p1.maxRssMb);
-      rmSync(file);
-    }
-    metrics.pass1_rss_growth = vs(rss[1]!, 'MB', `peak RSS at ${sizes[0]![0]}`, rss[0]!, 'flat: <= 1.1x');
-    for (const engine of ['postgres', 'pglite'] as EngineName[]) Object.assign(metrics, await applyBench(engine, quick ? 5000 : 50_000, dir));
-
-    const [pickupLabel, pickupBytes] = quick ? ['20mb', 20 * MB] : ['100mb', 100 * MB];
-    const plain = join(dir, `pickup-${pickupLabel}.csv`);
-    const pickupRows = await writeResponseFile(plain, pickupBytes, { invalidEvery: 500 });
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', new URL('./support/pickup-child.ts', import.meta.url).pathname, plain, dir, quick ? '1' : '2'], { maxBuffer: 1 << 20 });
-    const pick = JSON.parse(stdout) as PickupComparison & { maxRssMb: number };
-    if (pick.rows !== pickupRows || pick.newlines !== pickupRows + 1) throw new Error(`pickup read ${pick.rows} rows, wc -l ${pick.newlines}; file has ${pickupRows}`);
-    metrics[`download_decrypt_pass1_${pickupLabel}`] = vs(pick.ours, 's', 'sftp get + gpg -d | wc -l', pick.openssh, '<= 2x the OpenSSH + GnuPG time');
-    // Where our time goes: the pickup (connect, download, decrypt + verify, claim), then pass 1.
-    metrics[`download_decrypt_pass1_${pickupLabel}_pickup_part`] = { value: round(pick.oursPickup), unit: 's' };
-    metrics[`download_decrypt_pass1_${pickupLabel}_pass1_part`] = { value: round(pick.oursPass1), unit: 's' };
-    metrics[`download_decrypt_pass1_${pickupLabel}_rss`] = { value: round(pick.maxRssMb, 1), unit: 'MB' };
+    if (run.has('readers')) await readersBench(quick, dir, metrics);
+    if (run.has('apply')) for (const engine of ['postgres', 'pglite'] as EngineName[]) Object.assign(metrics, await applyBench(engine, quick ? 5000 : 50_000, dir));
+    if (run.has('pickup')) await pickupBench(quick, dir, metrics);
     metrics.peak_rss_bench_process = { value: peakRssMb(), unit: 'MB' };
     return metrics;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function readersBench(quick: boolean, dir: string, metrics: Metrics): Promise<void> {
+  const sizes: Array<[string, number]> = quick ? [['10mb', 10 * MB], ['50mb', 50 * MB]] : [['100mb', 100 * MB], ['1gb', 1000 * MB]];
+  const rss: number[] = [];
+  for (const [label, bytes] of sizes) {
+    const file = join(dir, `response-${label}.csv`);
+    // One row in 500 is invalid: pass 1 pays for its rejections too.
+    const rows = await writeResponseFile(file, bytes, { invalidEvery: 500 });
+    const size = statSync(file).size / MB;
+    const ours = await reader('ours', file);
+    const parse = await reader('csv-parse', file);
+    const papa = await reader('papaparse', file);
+    for (const r of [ours, parse, papa]) if (r.records !== rows + 1) throw new Error(`reader counted ${r.records} records, file has ${rows + 1}`);
+    metrics[`tokenizer_${label}`] = vs(size / ours.seconds, 'MB/s', 'csv-parse', size / parse.seconds, '>= 150 MB/s and >= 4.5x csv-parse');
+    metrics[`tokenizer_${label}_vs_papaparse`] = vs(size / ours.seconds, 'MB/s', 'papaparse', size / papa.seconds);
+    metrics[`tokenizer_${label}_cpu`] = vs(size / ours.cpuSeconds, 'MB/cpu-s', 'csv-parse', size / parse.cpuSeconds);
+    const p1 = await reader('pass1', file);
+    if (p1.records !== rows) throw new Error(`pass 1 read ${p1.records} rows, file has ${rows}`);
+    metrics[`pass1_${label}`] = vs(size / p1.seconds, 'MB/s', 'tokenizer alone', size / ours.seconds, '>= 50 MB/s');
+    metrics[`pass1_${label}_cpu`] = vs(size / p1.cpuSeconds, 'MB/cpu-s', 'tokenizer alone', size / ours.cpuSeconds);
+    metrics[`tokenizer_rss_${label}`] = { value: round(ours.maxRssMb, 1), unit: 'MB' };
+    metrics[`pass1_rss_${label}`] = { value: round(p1.maxRssMb, 1), unit: 'MB' };
+    rss.push(p1.maxRssMb);
+    rmSync(file);
+  }
+  metrics.pass1_rss_growth = vs(rss[1]!, 'MB', `peak RSS at ${sizes[0]![0]}`, rss[0]!, 'flat: <= 1.1x');
+}
+
+async function pickupBench(quick: boolean, dir: string, metrics: Metrics): Promise<void> {
+  const [pickupLabel, pickupBytes] = quick ? ['20mb', 20 * MB] : ['100mb', 100 * MB];
+  const plain = join(dir, `pickup-${pickupLabel}.csv`);
+  const pickupRows = await writeResponseFile(plain, pickupBytes, { invalidEvery: 500 });
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL('./support/pickup-child.ts', import.meta.url).pathname, plain, dir, quick ? '1' : '2'], { maxBuffer: 1 << 20 });
+  const pick = JSON.parse(stdout) as PickupComparison & { maxRssMb: number };
+  if (pick.rows !== pickupRows || pick.newlines !== pickupRows + 1) throw new Error(`pickup read ${pick.rows} rows, wc -l ${pick.newlines}; file has ${pickupRows}`);
+  metrics[`download_decrypt_pass1_${pickupLabel}`] = vs(pick.ours, 's', 'sftp get + gpg -d | wc -l', pick.openssh, '<= 2x the OpenSSH + GnuPG time');
+  // Where our time goes: the pickup (connect, download, decrypt + verify, claim), then pass 1.
+  metrics[`download_decrypt_pass1_${pickupLabel}_pickup_part`] = { value: round(pick.oursPickup), unit: 's' };
+  metrics[`download_decrypt_pass1_${pickupLabel}_pass1_part`] = { value: round(pick.oursPass1), unit: 's' };
+  metrics[`download_decrypt_pass1_${pickupLabel}_rss`] = { value: round(pick.maxRssMb, 1), unit: 'MB' };
 }
 
 const TENANT = 'bench';
@@ -141,15 +158,20 @@ async function applyBench(engine: EngineName, n: number, dir: string): Promise<M
     }
     const rawRate = n / ((performance.now() - t0) / 1000);
 
-    // Naive: one statement per row (same update + audit), 1,000 rows a transaction.
+    // Naive: row by row as a straightforward implementation does it — UPDATE ... WHERE version =
+    // expected, then its audit INSERT — 1,000 rows a transaction.
     t0 = performance.now();
     for (let from = 0; from < naiveN; from += 1000) {
       const ids = naiveIds.slice(from, from + 1000);
-      await db.unitOfWork(async (r) => {
+      const applied = await db.unitOfWork(async (r) => {
+        let count = 0;
         for (const [k, recordId] of ids.entries()) {
-          await r.ingest.applyChunk({ tenantId: TENANT, fileId: 'naive', actor: 'bench', rows: [{ recordId, expectedVersion: 1, values: responseValues(from + k, 'MED'), line: from + k + 2 }] });
+          const row = { recordId, expectedVersion: 1, values: responseValues(from + k, 'MED'), line: from + k + 2 };
+          if ((await r.ingest.applyRow({ tenantId: TENANT, fileId: 'naive', actor: 'bench', row })) !== null) count++;
         }
+        return count;
       });
+      if (applied !== ids.length) throw new Error(`bench naive apply: ${applied} of ${ids.length} applied`);
     }
     const naiveRate = naiveN / ((performance.now() - t0) / 1000);
     return {

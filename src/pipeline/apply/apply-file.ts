@@ -27,8 +27,12 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   const start = await ctx.db.unitOfWork((r) => r.ingest.getCheckpoint(ctx.fileId));
   if (!start || start.status !== 'applying') return { chunksApplied: 0, chunksTakenByOthers: 0 };
   let position = start.lastLine;
-  // Most files have no refused URL: then no chunk needs to look for one.
-  const anyBlockedUrl = (await ctx.db.unitOfWork((r) => r.ingest.countRowErrors(ctx.fileId, 'URL_BLOCKED'))) > 0;
+  const anyBlockedUrl = await ctx.db.unitOfWork(async (r) => {
+    // Each chunk's update joins benefit_records by id (pass 1 refreshed them too; a resumed pass 2 may start here).
+    await r.ingest.refreshStatistics(['benefit_records']);
+    // Most files have no refused URL: then no chunk needs to look for one.
+    return (await r.ingest.countRowErrors(ctx.fileId, 'URL_BLOCKED')) > 0;
+  });
   let validate: ((r: SourceRecord) => ValidatedRow) | null = null;
   const onLayout = (l: ResponseLayout) => { validate = createRowValidator(ctx.compiled, l.index, l.expectedFields); };
   const outcome: ApplyOutcome = { chunksApplied: 0, chunksTakenByOthers: 0 };
@@ -36,19 +40,17 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   let scanned = 0;
   let chunk: SourceRecord[] = [];
 
-  const flush = async () => {
-    const records = chunk;
-    chunk = [];
+  const flush = async (records: SourceRecord[], rows: ValidatedRow[] | null) => {
     const index = chunkIndex++;
     const last = records[records.length - 1]!.line;
-    if (last <= position) return; // already applied (by us before a restart, or by another worker)
+    if (!rows || last <= position) return; // already applied (by us before a restart, or by another worker)
     crashPoint('apply.before-chunk');
     await hooks.beforeChunk?.(index);
     const from = records[0]!.line;
     try {
       await ctx.db.unitOfWork(async (r) => {
         if (!(await r.ingest.advanceCheckpoint(ctx.fileId, position, last))) throw new ChunkTaken();
-        await applyChunk(ctx, r, records.map(validate!), from, last, anyBlockedUrl);
+        await applyChunk(ctx, r, rows, from, last, anyBlockedUrl);
         crashPoint('apply.in-chunk');
       });
       position = last;
@@ -62,20 +64,35 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
     }
     crashPoint('apply.after-chunk');
   };
+  // A chunk's transaction runs while the next chunk is read and validated (the database and this
+  // process work at once); chunks still commit one after another, in file order.
+  let previous: Promise<void> = Promise.resolve();
+  const submit = async () => {
+    const records = chunk;
+    chunk = [];
+    // Validation is the CPU part: done outside the transaction, and not at all for a chunk already behind the checkpoint.
+    const rows = records[records.length - 1]!.line <= position ? null : records.map(validate!);
+    await previous;
+    previous = flush(records, rows);
+    // Awaited at the next submit or at the end; until then a failure must not count as unhandled.
+    previous.catch(() => {});
+  };
 
   try {
     for await (const batch of readResponse(ctx.path, ctx.compiled, onLayout)) {
       for (const record of batch) {
         chunk.push(record);
         if (chunk.length >= ctx.chunkSize) {
-          await flush();
+          await submit();
           scanned += ctx.chunkSize;
           ctx.onProgress?.('apply', scanned);
         }
       }
     }
-    if (chunk.length) await flush();
+    if (chunk.length) await submit();
+    await previous;
   } catch (e) {
+    await previous.catch(() => {});
     // Another worker finished the file while we were behind it: nothing left for us.
     if (e instanceof ChunkTaken) return outcome;
     throw e;
@@ -85,26 +102,29 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
 }
 
 async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[], from: number, to: number, anyBlockedUrl: boolean): Promise<void> {
-  const baselines = new Map((await r.ingest.baselinesBetween(ctx.fileId, from, to)).map((b) => [b.line, b]));
   const blockedUrls = anyBlockedUrl ? await r.ingest.rowErrorsBetween(ctx.fileId, from, to, ['URL_BLOCKED']) : [];
   const dropped = new Set(blockedUrls.map((b) => `${b.line}\u0000${b.col}`));
-  const work: Array<{ apply: ApplyRow; baseline: BaselineRow }> = [];
+  // Rows rejected in pass 1 are not sent; a line with no baseline (unknown key, duplicate) is ignored by the statement.
+  const sent = new Map<number, Fields>();
   for (const row of rows) {
-    const baseline = baselines.get(row.line);
-    // Rejected in pass 1 (its own errors, unknown key, duplicate): no baseline claims this line.
-    if (!baseline || row.rejected) continue;
+    if (row.rejected) continue;
     const values: Fields = { ...row.values };
     for (const u of row.urls) if (u.field && dropped.has(`${row.line}\u0000${u.col}`)) delete values[u.field];
-    work.push({ apply: { recordId: baseline.recordId, expectedVersion: baseline.expectedVersion, values, line: row.line }, baseline });
+    sent.set(row.line, values);
   }
   const actor = `vendor:${ctx.vendorId}`;
-  const updated = await r.ingest.applyChunk({ tenantId: ctx.tenantId, fileId: ctx.fileId, actor, rows: work.map((w) => w.apply) });
-  const missed = work.filter((w) => !updated.has(w.apply.recordId));
-  const current = await r.ingest.currentRecords(missed.map((w) => w.apply.recordId));
+  const { missed } = await r.ingest.applyLines({ tenantId: ctx.tenantId, fileId: ctx.fileId, actor, rows: [...sent].map(([line, values]) => ({ line, values })) });
+  // The common case ends here: every row applied, counters advanced by the same statement.
+  if (missed.length === 0) return;
+  const missedLines = new Set(missed);
+  const work: Array<{ apply: ApplyRow; baseline: BaselineRow }> = (await r.ingest.baselinesBetween(ctx.fileId, from, to))
+    .filter((b) => missedLines.has(b.line))
+    .map((baseline) => ({ apply: { recordId: baseline.recordId, expectedVersion: baseline.expectedVersion, values: sent.get(baseline.line)!, line: baseline.line }, baseline }));
+  const current = await r.ingest.currentRecords(work.map((w) => w.apply.recordId));
   let skipped = 0;
   const retry: typeof work = [];
   const conflicts: ConflictRow[] = [];
-  for (const w of missed) {
+  for (const w of work) {
     const cur = current.get(w.apply.recordId);
     if (cur && containsAll(cur.fields, w.apply.values)) {
       skipped++; // the values are already there (whatever the version): nothing to change
@@ -124,7 +144,7 @@ async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[
     for (const w of stillMissed) conflicts.push(conflictOf(w, again.get(w.apply.recordId)));
   }
   await r.ingest.insertConflicts(ctx.tenantId, ctx.fileId, conflicts);
-  await r.ingest.addCounters(ctx.fileId, { applied: updated.size, merged: merged.size, skipped, conflicted: conflicts.length });
+  await r.ingest.addCounters(ctx.fileId, { merged: merged.size, skipped, conflicted: conflicts.length });
 }
 
 function conflictOf(w: { apply: ApplyRow; baseline: BaselineRow }, cur: { version: number; fields: Fields } | undefined): ConflictRow {

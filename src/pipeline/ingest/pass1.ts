@@ -40,7 +40,11 @@ const URL_CONCURRENCY = 16;
  */
 export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
   const checkUrl = ctx.checkUrl ? memoiseUrlChecks(ctx.checkUrl) : undefined;
-  const planCodes = await ctx.db.unitOfWork((r) => r.ingest.planCodes(ctx.tenantId, ctx.vendorId));
+  const planCodes = await ctx.db.unitOfWork(async (r) => {
+    // Each chunk's claim joins these by key: with stale statistics it would scan the tenant per chunk.
+    await r.ingest.refreshStatistics(['benefit_records', 'employees', 'file_members']);
+    return r.ingest.planCodes(ctx.tenantId, ctx.vendorId);
+  });
   for (const p of ctx.compiled.spec.planCodes) planCodes.add(p);
   let validate: ((r: SourceRecord) => ValidatedRow) | null = null;
   const onLayout = (l: ResponseLayout) => { validate = createRowValidator(ctx.compiled, l.index, l.expectedFields); };
