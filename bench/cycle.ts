@@ -3,7 +3,9 @@
  * latency), generate, deliver over SFTP to the demo vendor, its answer picked up (polled every
  * second), ingested, applied, reconciled — for the three example vendors:
  * - embedded: PGlite and the in-process runner, all in one child process;
- * - distributed: PostgreSQL + Redis (BullMQ) with 1 and with 2 `vendorflow worker` processes.
+ * - distributed: PostgreSQL + Redis (BullMQ) with 1 and with 2 `vendorflow worker` processes, the
+ *   demo vendor's files served by a private OpenSSH sshd (chrooted to them).
+ * Every run of a size must end with the same benefit-record checksum (the bench fails otherwise).
  * Reports wall time, the time each stage was in flight, and peak RSS per process, beside the
  * baselines the issue sets: a PGlite load of the same employees (embedded memory), the embedded run
  * (distributed speed-up), and the half-size run (scaling). Full: 10k, 50k, 100k at 100 ms latency;
@@ -22,9 +24,10 @@ import { loadConfig } from '../src/config/load-config.js';
 import { enrolTenant, startDemoEnvironment, type DemoEnvironment } from '../src/main/demo-environment.js';
 import { openOrchestrator } from '../src/main/orchestration.js';
 import { openPlatform } from '../src/main/platform.js';
-import { processRssMb, REPORT_STAGES, summariseRun, watchRun, type StageObservation } from '../src/main/run-report.js';
+import { benefitRecordsChecksum, processRssMb, REPORT_STAGES, summariseRun, watchRun, type StageObservation } from '../src/main/run-report.js';
 import { spawnSimulators } from '../src/sim/index.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../src/vendors/registry.js';
+import { startSshd } from '../test/support/sshd.js';
 import { round, vs, type BenchFn, type Metric, type Metrics } from './report.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,7 +36,7 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const run = promisify(execFile);
 
 interface Outcome {
-  label: string; employees: number; seconds: number; status: string;
+  label: string; employees: number; seconds: number; status: string; checksum: { rows: number; sha256: string };
   stages: Record<string, StageObservation>; rss: Record<string, number>; calls: { made: number; naive: number };
 }
 
@@ -44,13 +47,19 @@ async function admin(sql: string): Promise<void> {
 }
 
 /** The world around one run (simulators child + demo vendor) and the config that binds it. */
-async function world(employees: number, latencyMs: number, extra: Record<string, unknown>) {
+async function world(employees: number, latencyMs: number, extra: Record<string, unknown>, vendorServer: 'embedded' | 'sshd') {
   const home = mkdtempSync(join(tmpdir(), 'vf-bench-cycle-'));
   const keyFile = join(home, 'pii.key.b64');
   writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
   const specs = loadVendorRegistry(EXAMPLE_VENDOR_FILES).list();
   const env: DemoEnvironment = await startDemoEnvironment({
     home, specs, employees, seed: 42, latencyMs, vendorPollMs: 500,
+    ...(vendorServer === 'sshd' ? {
+      vendorHost: async () => {
+        const sshd = await startSshd({ chroot: true });
+        return { root: sshd.onDisk, host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.client.privateKey, hostKeySha256: sshd.hostKeySha256, close: () => sshd.stop() };
+      },
+    } : {}),
     startServices: (o) => spawnSimulators({ employees: o.employees, seed: o.seed, knobs: { latencyMs: o.latencyMs, jitterMs: Math.round(o.latencyMs / 5) } }),
   });
   const raw = {
@@ -77,15 +86,18 @@ function logStageWork(label: string, summary: Awaited<ReturnType<typeof summaris
 
 const at = () => new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
 
-async function embedded(employees: number, latencyMs: number): Promise<Outcome> {
-  const w = await world(employees, latencyMs, {});
+async function embedded(employees: number, latencyMs: number, scheduledFor: string): Promise<Outcome> {
+  const w = await world(employees, latencyMs, {}, 'embedded');
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/support/cycle-child.ts'), w.configFile, 'bench', at()],
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/support/cycle-child.ts'), w.configFile, 'bench', scheduledFor],
       { cwd: ROOT, maxBuffer: 1 << 22, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' } });
-    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { seconds: number; stages: Record<string, StageObservation>; summary: Awaited<ReturnType<typeof summariseRun>>; peakRssMb: number };
+    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      seconds: number; stages: Record<string, StageObservation>; summary: Awaited<ReturnType<typeof summariseRun>>; peakRssMb: number;
+      checksum: Outcome['checksum'];
+    };
     logStageWork(`embedded ${employees}`, r.summary);
     return {
-      label: 'embedded', employees, seconds: r.seconds, status: r.summary.status, stages: r.stages,
+      label: 'embedded', employees, seconds: r.seconds, status: r.summary.status, stages: r.stages, checksum: r.checksum,
       rss: { vendorflow: r.peakRssMb, simulators: processRssMb(w.env.services.pid!, 'VmHWM') }, calls: r.summary.calls,
     };
   } finally {
@@ -96,13 +108,13 @@ async function embedded(employees: number, latencyMs: number): Promise<Outcome> 
 /** `--x-profile=DIR`: workers write V8 CPU profiles there (where a distributed run spends its time). */
 let workerNodeArgs: string[] = [];
 
-async function distributed(employees: number, latencyMs: number, workers: number): Promise<Outcome> {
+async function distributed(employees: number, latencyMs: number, workers: number, scheduledFor: string): Promise<Outcome> {
   const name = `vf_bench_${randomBytes(4).toString('hex')}`;
   const prefix = `vfb${randomBytes(4).toString('hex')}`;
   await admin(`create database ${name}`);
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const w = await world(employees, latencyMs, { database: { url: url.toString(), poolSize: 10 }, redis: { url: REDIS_URL, keyPrefix: prefix } });
+  const w = await world(employees, latencyMs, { database: { url: url.toString(), poolSize: 10 }, redis: { url: REDIS_URL, keyPrefix: prefix } }, 'sshd');
   const children: ChildProcess[] = [];
   const platform = await openPlatform(loadConfig({ env: {}, file: w.configFile }));
   try {
@@ -114,17 +126,18 @@ async function distributed(employees: number, latencyMs: number, workers: number
     await new Promise((r) => setTimeout(r, 4000));
     const orchestrator = openOrchestrator(platform);
     const t0 = performance.now();
-    const { runId } = await orchestrator.startRun({ tenantId: 'bench', vendorIds: w.specs.map((s) => s.id), kind: 'full', scheduledFor: new Date(at()) });
+    const { runId } = await orchestrator.startRun({ tenantId: 'bench', vendorIds: w.specs.map((s) => s.id), kind: 'full', scheduledFor: new Date(scheduledFor) });
     const pids = children.map((c) => c.pid!);
     const watched = await watchRun(platform.db, runId, { pollMs: 100, pids });
     const seconds = (performance.now() - t0) / 1000;
     await orchestrator.close();
     const summary = await summariseRun(platform.db, runId);
     logStageWork(`distributed-${workers}w ${employees}`, summary);
+    const checksum = await benefitRecordsChecksum(platform.db, 'bench', w.specs.map((s) => s.id));
     const rss: Record<string, number> = {};
     children.forEach((c, i) => { rss[`worker${i + 1}`] = Math.max(processRssMb(c.pid!, 'VmHWM'), watched.peakRssMb[String(c.pid)] ?? 0); });
     rss.simulators = processRssMb(w.env.services.pid!, 'VmHWM');
-    return { label: `distributed-${workers}w`, employees, seconds, status: summary.status, stages: watched.stages, rss, calls: summary.calls };
+    return { label: `distributed-${workers}w`, employees, seconds, status: summary.status, stages: watched.stages, rss, calls: summary.calls, checksum };
   } finally {
     for (const c of children) { c.kill('SIGTERM'); await new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r))); }
     await platform.close();
@@ -160,9 +173,12 @@ const bench: BenchFn = async ({ quick, args }) => {
   const bySize = new Map<number, Outcome[]>();
   for (const n of sizes) {
     const outcomes: Outcome[] = [];
-    if (modes.includes('embedded')) outcomes.push(await embedded(n, latency));
-    if (modes.includes('distributed-1w')) outcomes.push(await distributed(n, latency, 1));
-    if (modes.includes('distributed-2w')) outcomes.push(await distributed(n, latency, 2));
+    // Files are dated by the cycle's scheduled time: one instant for every run of a size, so their
+    // results can be compared.
+    const scheduledFor = at();
+    if (modes.includes('embedded')) outcomes.push(await embedded(n, latency, scheduledFor));
+    if (modes.includes('distributed-1w')) outcomes.push(await distributed(n, latency, 1, scheduledFor));
+    if (modes.includes('distributed-2w')) outcomes.push(await distributed(n, latency, 2, scheduledFor));
     bySize.set(n, outcomes);
     const loadRss = await pgliteLoadRss(n);
     const emb = outcomes.find((o) => o.label === 'embedded');
@@ -185,6 +201,9 @@ const bench: BenchFn = async ({ quick, args }) => {
       }
     }
     const first = outcomes[0]!;
+    const differing = outcomes.filter((o) => o.checksum.sha256 !== first.checksum.sha256);
+    if (differing.length) throw new Error(`${n}: benefit-record checksums differ: ${outcomes.map((o) => `${o.label} ${o.checksum.rows} rows ${o.checksum.sha256.slice(0, 12)}`).join(', ')}`);
+    metrics[`${n}_records_checksum`] = { value: first.checksum.rows, unit: `benefit records, same SHA-256 in all ${outcomes.length} runs (${first.checksum.sha256.slice(0, 12)})` };
     metrics[`${n}_calls`] = vs(first.calls.made, 'calls', 'naive per-employee calls', first.calls.naive);
   }
   if (bySize.has(50_000) && bySize.has(100_000)) {

@@ -1,13 +1,13 @@
 /**
  * One embedded run in its own process (so its peak RSS is its own): PGlite under the config's home,
  * the in-process runner, every stage in this process. Prints one JSON line: seconds, stage times,
- * the run summary and this process's peak RSS.
+ * the run summary, the benefit-record checksum and this process's peak RSS.
  */
 import { loadConfig } from '../../src/config/load-config.js';
 import { enrolTenant } from '../../src/main/demo-environment.js';
 import { openOrchestrator, startWorking } from '../../src/main/orchestration.js';
 import { openPlatform } from '../../src/main/platform.js';
-import { summariseRun, watchRun } from '../../src/main/run-report.js';
+import { benefitRecordsChecksum, summariseRun, watchRun } from '../../src/main/run-report.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../src/vendors/registry.js';
 
 const [configFile, tenantId, scheduledFor] = process.argv.slice(2) as [string, string, string];
@@ -23,7 +23,8 @@ try {
   const seconds = (performance.now() - t0) / 1000;
   await working.stop();
   const summary = await summariseRun(platform.db, runId);
-  process.stdout.write(`${JSON.stringify({ seconds, stages: watched.stages, summary, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+  const checksum = await benefitRecordsChecksum(platform.db, tenantId, specs.map((s) => s.id));
+  process.stdout.write(`${JSON.stringify({ seconds, stages: watched.stages, summary, checksum, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
 } finally {
   await orchestrator.close();
   await platform.close();

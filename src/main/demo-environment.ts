@@ -4,9 +4,8 @@ import { join, resolve } from 'node:path';
 import { generateSshKeyPair } from '../engines/files/ssh-key-pair.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../engines/database/port.js';
-import { createLocalStore } from '../engines/files/local-store.js';
 import { PLANS } from '../sim/catalog.js';
-import { startVendorSimulator, type VendorSimulator } from '../sim/vendor/vendor-simulator.js';
+import { startVendorResponder, startVendorSimulator, type VendorResponder } from '../sim/vendor/vendor-simulator.js';
 import type { VendorSpec } from '../vendors/spec-schema.js';
 
 /** The internal services a run gathers from: the simulators, in this process or a child. */
@@ -29,13 +28,27 @@ export interface DemoEnvironmentOptions {
   vendorPollMs?: number;
   /** Vendors the demo vendor never answers (to see a response window run out); default none. */
   silent?: readonly string[];
+  /** Another SFTP server for the demo vendor instead of the embedded one (tests: OpenSSH's sshd). */
+  vendorHost?: () => Promise<VendorHost>;
+}
+
+/** An SFTP server that serves `root` (a directory on this machine) as `/`, and how we log in to it. */
+export interface VendorHost {
+  root: string;
+  host: string;
+  port: number;
+  username: string;
+  /** Our client key (the value; it is written under `<home>/demo` and referenced from there). */
+  privateKey: string;
+  hostKeySha256: string;
+  close(): Promise<void>;
 }
 
 export interface DemoEnvironment {
   /** The `pipeline` config section that binds the stages to these services and this vendor. */
   pipeline: Config['pipeline'];
   services: InternalServices;
-  vendor: VendorSimulator;
+  vendor: VendorResponder;
   stop(): Promise<void>;
 }
 
@@ -57,23 +70,32 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
     writeFileSync(`${keyPath}.pub`, k.public);
   }
   const services = await o.startServices({ employees: o.employees, seed: o.seed, latencyMs: o.latencyMs });
-  let vendor: VendorSimulator;
+  const answering = { specs: o.specs.filter((s) => !o.silent?.includes(s.id)), seed: o.seed, pollMs: o.vendorPollMs ?? 500 };
+  let vendor: VendorResponder;
+  let endpoint: Config['pipeline']['vendorEndpoints'][string];
+  let closeHost = async () => {};
   try {
-    const root = join(dir, 'vendor');
-    const store = createLocalStore(root);
-    for (const spec of o.specs) for (const d of [spec.sftp.outbox, spec.sftp.inbox]) await store.mkdirp(d);
-    vendor = await startVendorSimulator({
-      root, specs: o.specs.filter((s) => !o.silent?.includes(s.id)), username: VENDOR_USER, authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8')],
-      seed: o.seed, pollMs: o.vendorPollMs ?? 500,
-    });
+    if (o.vendorHost) {
+      const host = await o.vendorHost();
+      closeHost = () => host.close();
+      const hostKeyPath = join(dir, 'vendor_host_client_key');
+      writeFileSync(hostKeyPath, host.privateKey, { mode: 0o600 });
+      vendor = await startVendorResponder({ root: host.root, ...answering });
+      endpoint = { host: host.host, port: host.port, username: host.username, privateKey: `file:${hostKeyPath}`, hostKeyFingerprint: host.hostKeySha256 };
+    } else {
+      const root = join(dir, 'vendor');
+      const sim = await startVendorSimulator({ root, username: VENDOR_USER, authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8')], ...answering });
+      vendor = sim;
+      endpoint = {
+        host: sim.server.host, port: sim.server.port, username: VENDOR_USER, privateKey: `file:${keyPath}`,
+        hostKeyFingerprint: sim.server.hostKeySha256,
+      };
+    }
   } catch (e) {
+    await closeHost().catch(() => undefined);
     await services.stop();
     throw e;
   }
-  const endpoint = {
-    host: vendor.server.host, port: vendor.server.port, username: VENDOR_USER, privateKey: `file:${keyPath}`,
-    hostKeyFingerprint: vendor.server.hostKeySha256,
-  };
   return {
     pipeline: {
       serviceUrls: services.services, maxBatchSize: 2000,
@@ -82,6 +104,7 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
     services, vendor,
     async stop() {
       await vendor.close().catch(() => undefined);
+      await closeHost().catch(() => undefined);
       await services.stop();
     },
   };

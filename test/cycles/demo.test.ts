@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,4 +33,19 @@ describe('vendorflow demo', () => {
       rmSync(home, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('stops on an unreachable database before starting the simulators or the demo vendor (exit 69, naming it)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
+    try {
+      const env = { ...process.env, VENDORFLOW_HOME: home, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', REDIS_URL: '', PII_KEY: Buffer.alloc(32, 7).toString('base64'), VENDORFLOW_PII_KEY: 'env:PII_KEY' };
+      const failed = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '100'], { cwd: ROOT, env, timeout: 60_000 })
+        .then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(failed?.code).toBe(69);
+      expect(failed?.stderr).toMatch(/127\.0\.0\.1:1/);
+      expect(failed?.stderr).not.toMatch(/are up/);
+      expect(existsSync(join(home, 'demo'))).toBe(false); // no client key, no vendor directory: nothing was started
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

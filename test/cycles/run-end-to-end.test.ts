@@ -10,7 +10,8 @@ import { openPlatform, runAndWatch, spawnWorker, startHarness, VENDORS, type Har
 /**
  * Whole runs — plan, gather from the simulators over HTTP, generate, deliver over SFTP to the demo
  * vendor, its answer picked up, ingested, applied and reconciled — on the embedded engines and on
- * PostgreSQL + Redis, with the benefit-record checksum as the measure of "same result".
+ * PostgreSQL + Redis (the vendor then behind OpenSSH's sshd), with the benefit-record checksum as the
+ * measure of "same result".
  * Sizes are small: a response must still fit each vendor's error threshold (the demo vendor adds
  * a few bad rows to every answer), hence several hundred employees.
  */
@@ -71,13 +72,14 @@ describe('a run end to end', () => {
     }
   }, 900_000);
 
-  describe('on PostgreSQL + Redis', () => {
+  describe('on PostgreSQL + Redis + OpenSSH sshd', () => {
     let database: TestDatabase;
     beforeAll(async () => { database = await createTestDatabase('postgres'); });
     afterAll(async () => { await database?.drop(); });
 
     it('gives the same benefit-record checksum as the embedded engines', async () => {
-      const h = await startHarness({ employees: EMPLOYEES, databaseUrl: database.url!, redisUrl: TEST_REDIS_URL });
+      // The demo vendor's files are served by a private sshd chrooted to them, not the embedded server.
+      const h = await startHarness({ employees: EMPLOYEES, databaseUrl: database.url!, redisUrl: TEST_REDIS_URL, vendorServer: 'sshd' });
       const platform = await openPlatform(h.config);
       try {
         const out = await runAndWatch(platform, 't1', { work: true, scheduledFor: AT });

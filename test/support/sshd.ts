@@ -28,6 +28,8 @@ export interface TestSshd {
   client: TestKeys;
   /** A scratch directory the test may use as the remote root (absolute on the server). */
   dir: string;
+  /** The same directory on this machine's disk (differs from `dir` when chrooted). */
+  onDisk: string;
   stop(): Promise<void>;
 }
 
@@ -61,9 +63,13 @@ async function waitForBanner(port: number, proc: ChildProcess, logPath: string):
  * Starts a private OpenSSH sshd on a free loopback port with its own config, host key and authorized
  * key (the current user logs in with `client.privateKey`). Throws when sshd is not installed.
  */
-export async function startSshd(): Promise<TestSshd> {
+export async function startSshd(opts: { chroot?: boolean } = {}): Promise<TestSshd> {
   if (!SSHD_BIN) throw new Error('OpenSSH sshd is not installed (apt-get install openssh-server)');
-  const dir = mkdtempSync(join(tmpdir(), 'vf-sshd-'));
+  // sshd refuses a chroot below a directory others may write to (such as /tmp), so a chrooted
+  // server lives under /run, which root owns.
+  const parent = opts.chroot ? '/run/vendorflow-test' : tmpdir();
+  mkdirSync(parent, { recursive: true, mode: 0o755 });
+  const dir = mkdtempSync(join(parent, 'vf-sshd-'));
   const host = generateSshKeyPair();
   const client = generateKeys();
   writeFileSync(join(dir, 'host_key'), host.private, { mode: 0o600 });
@@ -75,6 +81,8 @@ export async function startSshd(): Promise<TestSshd> {
     `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin yes',
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'Subsystem sftp internal-sftp', 'LogLevel ERROR',
     'MaxStartups 100', 'MaxSessions 100',
+    // The vendor's paths (`/inbound/...`) then land in our directory, as on a vendor's own server.
+    ...(opts.chroot ? [`ChrootDirectory ${join(dir, 'data')}`] : []),
   ].join('\n');
   writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
   const logPath = join(dir, 'sshd.log');
@@ -84,9 +92,9 @@ export async function startSshd(): Promise<TestSshd> {
   if (parsed instanceof Error) throw parsed;
   const hostKeySha256 = hostKeyFingerprint((Array.isArray(parsed) ? parsed[0]! : parsed).getPublicSSH());
   const data = join(dir, 'data');
-  mkdirSync(data);
+  mkdirSync(data, { mode: 0o755 });
   return {
-    host: '127.0.0.1', port, username: userInfo().username, hostKeySha256, client, dir: data,
+    host: '127.0.0.1', port, username: userInfo().username, hostKeySha256, client, dir: opts.chroot ? '/' : data, onDisk: data,
     async stop() {
       if (proc.exitCode === null) {
         await new Promise<void>((resolve) => { proc.once('exit', () => resolve()); proc.kill('SIGTERM'); });

@@ -30,23 +30,32 @@ export function registerDemo(program: Command, ctx: CliContext): void {
       const specs = opts.vendor.length ? opts.vendor.map((v) => registry.get(v)) : registry.list();
       const say = (line: string) => { if (!g.json) ctx.err.write(`${line}\n`); };
       say(`vendorflow demo: ${opts.employees} employees, ${specs.length} vendors, simulated latency ${opts.latency} ms`);
-      const env = await startDemoEnvironment({
-        home: base.home, specs, employees: opts.employees, seed: opts.seed, latencyMs: opts.latency,
-        startServices: (o) => spawnSimulators({ employees: o.employees, seed: o.seed, knobs: { latencyMs: o.latencyMs, jitterMs: Math.round(o.latencyMs / 5) } }),
+      // The platform first: a bad database URL, an unreachable Redis or a wrong PII key stops the demo
+      // before any simulator or SFTP server starts.
+      const platform = await ctx.openPlatform({
+        ...base,
+        // The demo vendor answers within a second or two: poll its inbox accordingly.
+        cycles: { ...base.cycles, pickupIntervalMs: Math.min(base.cycles.pickupIntervalMs, 1000), reconcileIntervalMs: Math.min(base.cycles.reconcileIntervalMs, 1000) },
       });
-      say(`  simulators (pid ${env.services.pid ?? '-'}) and the demo vendor (sftp://127.0.0.1:${env.vendor.server.port}, host key ${env.vendor.server.hostKeySha256}) are up`);
+      // Platform sessions close before the demo vendor's server does (a peer vanishing under an open
+      // SFTP session is what a shutdown should not have to wait out).
+      let open = true;
+      const closePlatform = async () => { if (open) { open = false; await platform.close(); } };
       try {
-        const config = {
-          ...base,
-          pipeline: { ...base.pipeline, ...env.pipeline, responseWindowMs: base.pipeline.responseWindowMs ?? 15 * 60_000 },
-          // The demo vendor answers within a second or two: poll its inbox accordingly.
-          cycles: { ...base.cycles, pickupIntervalMs: Math.min(base.cycles.pickupIntervalMs, 1000), reconcileIntervalMs: Math.min(base.cycles.reconcileIntervalMs, 1000) },
-        };
-        const platform = await ctx.openPlatform(config);
+        const env = await startDemoEnvironment({
+          home: base.home, specs, employees: opts.employees, seed: opts.seed, latencyMs: opts.latency,
+          startServices: (o) => spawnSimulators({ employees: o.employees, seed: o.seed, knobs: { latencyMs: o.latencyMs, jitterMs: Math.round(o.latencyMs / 5) } }),
+        });
         try {
+          const endpoint = Object.values(env.pipeline.vendorEndpoints)[0];
+          say(`  simulators (pid ${env.services.pid ?? '-'}) and the demo vendor (sftp://${endpoint?.host}:${endpoint?.port}, host key ${endpoint?.hostKeyFingerprint}) are up`);
+          const bound = {
+            ...platform,
+            config: { ...platform.config, pipeline: { ...base.pipeline, ...env.pipeline, responseWindowMs: base.pipeline.responseWindowMs ?? 15 * 60_000 } },
+          };
           await enrolTenant(platform.db, opts.tenant, specs);
           const report = await runDemo({
-            platform, tenantId: opts.tenant, vendorIds: specs.map((s) => s.id), err: ctx.err, quiet: g.json === true,
+            platform: bound, tenantId: opts.tenant, vendorIds: specs.map((s) => s.id), err: ctx.err, quiet: g.json === true,
             simulatorsPid: env.services.pid ?? null,
           });
           if (g.json) printJson(ctx.out, report);
@@ -59,10 +68,11 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             process.exit(process.exitCode ?? 0);
           }, 15_000).unref();
         } finally {
-          await platform.close();
+          await closePlatform();
+          await env.stop();
         }
       } finally {
-        await env.stop();
+        await closePlatform();
       }
     });
 }

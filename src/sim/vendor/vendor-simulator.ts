@@ -53,18 +53,14 @@ export async function answerDeliveredFiles(store: FileStore, specs: readonly Ven
   return written;
 }
 
-export interface VendorSimulatorOptions extends AnswerOptions {
-  /** Directory served as `/` and holding the simulator's own keys (under `.sim/`). */
+export interface VendorResponderOptions extends AnswerOptions {
+  /** The vendor's files as this machine sees them (what its SFTP server serves as `/`); keys under `.sim/`. */
   root: string;
   specs: readonly VendorSpec[];
-  username: string;
-  authorizedKeys: string[];
-  port?: number;
   pollMs?: number;
 }
 
-export interface VendorSimulator {
-  server: RunningSftpServer;
+export interface VendorResponder {
   /** The simulator's own PGP public key (what the platform encrypts outbound files to). */
   pgpPublicKey: string;
   /** Runs one answering pass now (the background loop also runs every `pollMs`). */
@@ -72,22 +68,19 @@ export interface VendorSimulator {
   close(): Promise<void>;
 }
 
-/** The demo vendor: the embedded SFTP server plus a loop that answers what the platform delivers. */
-export async function startVendorSimulator(opts: VendorSimulatorOptions): Promise<VendorSimulator> {
+/**
+ * The demo vendor's back office without a server: a loop answering what lands in its directories,
+ * whichever SFTP server puts it there (the embedded one, or OpenSSH's sshd chrooted to `root`).
+ */
+export async function startVendorResponder(opts: VendorResponderOptions): Promise<VendorResponder> {
   const keysDir = join(opts.root, '.sim');
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
-  const hostKeyPath = join(keysDir, 'host_key');
-  if (!existsSync(hostKeyPath)) writeFileSync(hostKeyPath, generateSshKeyPair().private, { mode: 0o600 });
   const pgpPath = join(keysDir, 'pgp.json');
   if (!existsSync(pgpPath)) {
     const k = await openpgp.generateKey({ type: 'curve25519', userIDs: [{ name: 'Demo vendor', email: 'files@vendor.example' }], format: 'armored' });
     writeFileSync(pgpPath, JSON.stringify({ privateKey: k.privateKey, publicKey: k.publicKey }), { mode: 0o600 });
   }
   const pgp = JSON.parse(readFileSync(pgpPath, 'utf8')) as { publicKey: string };
-  const server = await startSftpServer({
-    root: opts.root, hostKey: readFileSync(hostKeyPath), username: opts.username, authorizedKeys: opts.authorizedKeys,
-    ...(opts.port !== undefined ? { port: opts.port } : {}),
-  });
   const store = createLocalStore(opts.root);
   // A real vendor has its directories in place before anyone connects.
   for (const spec of opts.specs) for (const dir of [spec.sftp.outbox, spec.sftp.inbox]) await store.mkdirp(dir);
@@ -96,7 +89,40 @@ export async function startVendorSimulator(opts: VendorSimulatorOptions): Promis
   const timer = setInterval(() => { void answerNow().catch(() => undefined); }, opts.pollMs ?? 1_000);
   timer.unref();
   return {
-    server, pgpPublicKey: pgp.publicKey, answerNow,
-    async close() { clearInterval(timer); await running?.catch(() => undefined); await server.close(); },
+    pgpPublicKey: pgp.publicKey, answerNow,
+    async close() { clearInterval(timer); await running?.catch(() => undefined); },
+  };
+}
+
+export interface VendorSimulatorOptions extends VendorResponderOptions {
+  username: string;
+  authorizedKeys: string[];
+  port?: number;
+}
+
+export interface VendorSimulator extends VendorResponder {
+  server: RunningSftpServer;
+}
+
+/** The demo vendor: the embedded SFTP server serving `root`, plus the responder answering what the platform delivers. */
+export async function startVendorSimulator(opts: VendorSimulatorOptions): Promise<VendorSimulator> {
+  const keysDir = join(opts.root, '.sim');
+  mkdirSync(keysDir, { recursive: true, mode: 0o700 });
+  const hostKeyPath = join(keysDir, 'host_key');
+  if (!existsSync(hostKeyPath)) writeFileSync(hostKeyPath, generateSshKeyPair().private, { mode: 0o600 });
+  const responder = await startVendorResponder(opts);
+  let server: RunningSftpServer;
+  try {
+    server = await startSftpServer({
+      root: opts.root, hostKey: readFileSync(hostKeyPath), username: opts.username, authorizedKeys: opts.authorizedKeys,
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+    });
+  } catch (e) {
+    await responder.close();
+    throw e;
+  }
+  return {
+    ...responder, server,
+    async close() { await responder.close(); await server.close(); },
   };
 }
