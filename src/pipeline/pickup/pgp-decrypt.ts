@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import * as openpgp from 'openpgp';
 import { NonRetryableError } from '../../shared/errors.js';
 
@@ -37,18 +36,65 @@ export async function decryptToFile(src: string, dest: string, keys: PgpDecrypti
       ...(verificationKeys ? { verificationKeys, expectSigned: true } : {}),
       config: { allowUnauthenticatedStream: true },
     });
-    const hash = createHash('sha256');
-    let size = 0;
-    const tap = new Transform({ transform(chunk: Buffer, _enc, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); } });
-    await pipeline(Readable.fromWeb(result.data as unknown as import('node:stream/web').ReadableStream<Uint8Array>), tap, createWriteStream(dest));
+    const { sha256, size } = await spool(result.data as unknown as ReadableStream<Uint8Array>, dest);
     if (verificationKeys) {
       await Promise.all(result.signatures.map((s) => s.verified));
       if (result.signatures.length === 0) throw new Error('the file is not signed');
     }
-    return { sha256: hash.digest('hex'), size };
+    return { sha256, size };
   } catch (e) {
     await rm(dest, { force: true });
     throw new NonRetryableError('PGP_VERIFY_FAILED', `cannot decrypt and verify ${label}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Bytes gathered before one write: the decompressor hands out 16 KiB pieces, a syscall each if written as they come. */
+const WRITE_BATCH = 1 << 20;
+
+/**
+ * Hashes the plaintext and writes it to `dest`, reading the web stream directly (no adapter to a
+ * node stream, no transform per piece) and writing ~1 MiB at a time with one writev: the pieces
+ * openpgp emits average 13 KB, and one write each cost about a third of the decrypt's time.
+ */
+async function spool(data: ReadableStream<Uint8Array>, dest: string): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  const out = await open(dest, 'w');
+  let size = 0;
+  try {
+    let batch: Uint8Array[] = [];
+    let batched = 0;
+    const reader = data.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      hash.update(value);
+      size += value.length;
+      batch.push(value);
+      batched += value.length;
+      if (batched >= WRITE_BATCH) {
+        await writeAll(out, batch);
+        batch = [];
+        batched = 0;
+      }
+    }
+    await writeAll(out, batch);
+  } finally {
+    await out.close();
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** writev may write less than asked (a full disk, a signal): the rest goes again until all is written. */
+async function writeAll(out: FileHandle, pieces: Uint8Array[]): Promise<void> {
+  let rest = pieces;
+  while (rest.length) {
+    let { bytesWritten } = await out.writev(rest);
+    const left: Uint8Array[] = [];
+    for (const p of rest) {
+      if (bytesWritten >= p.length) bytesWritten -= p.length;
+      else { left.push(p.subarray(bytesWritten)); bytesWritten = 0; }
+    }
+    rest = left;
   }
 }
 
