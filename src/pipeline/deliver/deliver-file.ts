@@ -7,6 +7,7 @@ import { fileChunks } from '../../engines/files/file-chunks.js';
 import { joinPath, type FileStore } from '../../engines/files/port.js';
 import { NonRetryableError, RetryLaterError, VendorflowError } from '../../shared/errors.js';
 import { crashPoint } from '../../shared/crash.js';
+import { createCheckpointer } from './checkpointer.js';
 import type { SessionPool } from './session-pool.js';
 import type { VendorEndpoint } from './vendor-endpoint.js';
 
@@ -130,15 +131,10 @@ async function uploadOnce(deps: DeliverDeps, req: DeliverRequest, store: FileSto
   await save({ status: 'uploading', resumeOffset: offset, remotePath: tempPath });
 
   const writer = await store.openWriter(tempPath, { offset });
-  const every = req.checkpointBytes ?? CHECKPOINT_BYTES;
-  let saved = offset;
-  let saving = Promise.resolve();
+  const checkpoints = createCheckpointer(offset, req.checkpointBytes ?? CHECKPOINT_BYTES, (at) => save({ resumeOffset: at }));
   writer.onAcknowledged((acked) => {
     req.onProgress?.({ sent: acked, total: t.size });
-    if (acked - saved >= every && acked < t.size) {
-      saved = acked;
-      saving = saving.then(() => save({ resumeOffset: acked }), () => undefined);
-    }
+    if (acked < t.size) checkpoints.acknowledged(acked);
   });
   try {
     for await (const chunk of fileChunks(req.localPath, { start: offset, chunkSize: READ_CHUNK })) {
@@ -150,7 +146,7 @@ async function uploadOnce(deps: DeliverDeps, req: DeliverRequest, store: FileSto
     await writer.abort();
     throw e;
   } finally {
-    await saving;
+    await checkpoints.settled();
   }
   await save({ resumeOffset: t.size });
   crashPoint('deliver.uploaded');
