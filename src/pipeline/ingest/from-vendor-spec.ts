@@ -1,6 +1,7 @@
 import { VendorflowError } from '../../shared/errors.js';
 import type { VendorSpec } from '../../vendors/spec-schema.js';
 import type { IngestSpecInput } from './ingest-spec.js';
+import { x12IngestColumns } from './x12-834-rows.js';
 
 const EMPLOYEE_KEY = /^employee_?id$/i;
 const PLAN_KEY = /^plan_?code$/i;
@@ -10,11 +11,18 @@ const ENCODINGS = { 'utf-8': 'utf-8', ascii: 'utf-8', latin1: 'windows-1252' } a
  * The ingest view of a vendor spec's `inbound` section. The spec names columns and types; ingest
  * also needs the record key (the `employee_id` and `plan_code` columns) and where each other value
  * goes in the benefit record (the column name in camelCase: `effective_date` → `effectiveDate`).
+ * An 834 response has the standard's layout instead (x12-834-rows.ts).
  */
 export function ingestSpecFromVendor(spec: VendorSpec): IngestSpecInput {
   const inbound = spec.inbound;
   if (!inbound) throw new VendorflowError('SPEC_INVALID', `vendor ${spec.id} has no inbound section: it sends no responses to ingest`);
-  if (inbound.format === 'x12-834') throw new VendorflowError('SPEC_INVALID', `vendor ${spec.id}: ingest reads CSV and fixed-width responses; 834 responses are not supported`);
+  if (inbound.format === 'x12-834') {
+    // An 834's layout is the standard's: the columns are fixed, its dates are D8.
+    return {
+      format: 'x12-834', encoding: ENCODINGS[inbound.encoding], columns: x12IngestColumns(), dateFormats: ['yyyy-MM-dd'],
+      dateOrder: [{ start: 'coverage_start', end: 'coverage_end' }], errorThreshold: inbound.errorThreshold, correlation: inbound.correlation,
+    };
+  }
   const columns = inbound.columns.map((c) => {
     const role = EMPLOYEE_KEY.test(c.name) ? 'employeeId' as const : PLAN_KEY.test(c.name) ? 'planCode' as const : undefined;
     return {

@@ -28,7 +28,8 @@ export const IngestColumn = z.object({
 export type IngestColumn = z.infer<typeof IngestColumn>;
 
 export const IngestSpec = z.object({
-  format: z.enum(['csv', 'fixed-width']),
+  /** x12-834: rows are subscriber coverages under fixed column names (x12-834-rows.ts). */
+  format: z.enum(['csv', 'fixed-width', 'x12-834']),
   encoding: z.enum(['utf-8', 'utf-16', 'windows-1252']).default('utf-8'),
   delimiter: z.string().length(1).default(','),
   /** CSV: the first record names the columns (matched by name, any order). */

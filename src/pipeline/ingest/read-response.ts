@@ -6,11 +6,12 @@ import { decodeText } from './decode-text.js';
 import type { CompiledIngestSpec } from './ingest-spec.js';
 import { cleanText } from './normalise.js';
 import { mapHeader, type SourceRecord } from './validate-row.js';
+import { MAX_834_CHARS, rows834, X12_834_COLUMNS } from './x12-834-rows.js';
 
 /** Why a whole file is refused (quarantined): it cannot be read as the spec describes. */
 export type StructureReason =
   | 'EMPTY' | 'HEADER_ONLY' | 'MISSING_COLUMN' | 'UNCLOSED_QUOTE' | 'FIELD_TOO_LARGE' | 'TOO_MANY_COLUMNS'
-  | 'RECORD_TOO_LARGE' | 'TRAILER_MISSING' | 'TRAILER_COUNT' | 'DATA_AFTER_TRAILER' | 'ENCODING';
+  | 'RECORD_TOO_LARGE' | 'TRAILER_MISSING' | 'TRAILER_COUNT' | 'DATA_AFTER_TRAILER' | 'ENCODING' | 'X12_ENVELOPE';
 
 export class StructureError extends VendorflowError {
   constructor(readonly reason: StructureReason, message: string) {
@@ -40,6 +41,10 @@ const READ_CHUNK = 1 << 16;
  */
 export async function* readResponse(path: string, compiled: CompiledIngestSpec, onLayout: (l: ResponseLayout) => void): AsyncGenerator<SourceRecord[]> {
   const { spec } = compiled;
+  if (spec.format === 'x12-834') {
+    yield* read834Response(path, compiled, onLayout);
+    return;
+  }
   const reader = spec.format === 'csv'
     ? new CsvTokenizer({ delimiter: spec.delimiter, maxFieldChars: spec.maxFieldChars, maxColumns: spec.maxColumns })
     : new FixedWidthReader({ widths: spec.columns.map((c) => c.width!), encoding: spec.encoding === 'utf-8' ? 'utf-8' : 'single-byte', maxLineChars: spec.maxFieldChars });
@@ -96,4 +101,30 @@ export async function* readResponse(path: string, compiled: CompiledIngestSpec, 
     }
   }
   if (dataRows === 0 && !spec.allowEmpty) throw new StructureError('HEADER_ONLY', 'the file has no data rows');
+}
+
+/** Rows yielded at a time from an 834 (read whole: its loops come from segment order). */
+const X12_BATCH = 1000;
+
+async function* read834Response(path: string, compiled: CompiledIngestSpec, onLayout: (l: ResponseLayout) => void): AsyncGenerator<SourceRecord[]> {
+  const { spec } = compiled;
+  const index = spec.columns.map((c) => (X12_834_COLUMNS as readonly string[]).indexOf(c.name));
+  const unknown = spec.columns.filter((_, k) => index[k] === -1).map((c) => c.name);
+  if (unknown.length) throw new StructureError('MISSING_COLUMN', `an 834 has no ${unknown.join(', ')} (it carries ${X12_834_COLUMNS.join(', ')})`);
+  let text = '';
+  try {
+    for await (const piece of decodeText(createReadStream(path, { highWaterMark: READ_CHUNK }), spec.encoding)) {
+      if (text.length + piece.length > MAX_834_CHARS) throw new StructureError('RECORD_TOO_LARGE', `an 834 is read whole, and this one exceeds ${MAX_834_CHARS} characters`);
+      text += piece;
+    }
+  } catch (e) {
+    if (e instanceof VendorflowError && !(e instanceof StructureError) && e.code === 'INPUT_INVALID') throw new StructureError('ENCODING', e.message);
+    throw e;
+  }
+  if (!text.trim()) throw new StructureError('EMPTY', 'the file is empty');
+  const { records, problems } = rows834(text);
+  if (problems.length) throw new StructureError('X12_ENVELOPE', `the 834 envelope is broken: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+  onLayout({ index, expectedFields: X12_834_COLUMNS.length });
+  if (records.length === 0 && !spec.allowEmpty) throw new StructureError('HEADER_ONLY', 'the 834 has no subscriber coverage');
+  for (let i = 0; i < records.length; i += X12_BATCH) yield records.slice(i, i + X12_BATCH);
 }
