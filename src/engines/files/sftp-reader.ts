@@ -18,21 +18,30 @@ export class SftpReader extends Readable {
   private wantMore = true;
   private finished = false;
 
+  /**
+   * `sessionGone` says why the session can take no more requests (null while it can): ssh2 drops a request
+   * sent on a closed channel without ever calling it back, so each one is checked first.
+   */
   constructor(
     private readonly sftp: SFTPWrapper,
     private readonly path: string,
     start: number,
     private readonly pieceSize: number,
     private readonly maxInFlight = 16,
+    private readonly sessionGone: () => Error | null = () => null,
   ) {
     super({ highWaterMark: pieceSize * 4 });
     this.next = start;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
+    const closed = this.sessionGone();
+    if (closed) return callback(closed);
     this.sftp.open(this.path, 'r', (err, handle) => {
       if (err) return callback(err);
       this.handle = handle;
+      const gone = this.sessionGone();
+      if (gone) return callback(gone);
       this.sftp.fstat(handle, (err2, attrs) => {
         if (err2) return callback(err2);
         this.size = attrs.size;
@@ -61,6 +70,8 @@ export class SftpReader extends Readable {
   }
 
   private request(seg: Segment): void {
+    const closed = this.sessionGone();
+    if (closed) return void this.destroy(closed);
     const want = seg.length - seg.got;
     const buf = Buffer.allocUnsafe(want);
     this.sftp.read(this.handle!, buf, 0, want, seg.offset + seg.got, (err, bytesRead) => {
@@ -99,6 +110,7 @@ export class SftpReader extends Readable {
     if (!this.handle) return callback(error);
     const handle = this.handle;
     this.handle = undefined;
+    if (this.sessionGone()) return callback(error); // the server dropped the handle with the session
     this.sftp.close(handle, () => callback(error));
   }
 }

@@ -96,9 +96,10 @@ export async function openSftpStore(ep: SftpEndpoint): Promise<SftpStore> {
   client.on('close', () => { alive = false; });
   sftp.on('close', () => { alive = false; });
 
+  const sessionClosed = () => new RetryLaterError(1_000, `SFTP session to ${where} is closed`, { code: 'TRANSFER_FAILED', cause: lastError.e });
   const call = <T>(fn: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      if (!alive) return reject(new RetryLaterError(1_000, `SFTP session to ${where} is closed`, { code: 'TRANSFER_FAILED', cause: lastError.e }));
+      if (!alive) return reject(sessionClosed());
       fn((err, value) => (err ? reject(err) : resolve(value as T)));
     });
   const isMissing = (e: unknown) => (e as { code?: number }).code === STATUS_NO_SUCH_FILE;
@@ -152,7 +153,7 @@ export async function openSftpStore(ep: SftpEndpoint): Promise<SftpStore> {
       });
     },
     read(path, opts) {
-      return new SftpReader(sftp, path, opts?.start ?? 0, maxRead, READ_WINDOW);
+      return new SftpReader(sftp, path, opts?.start ?? 0, maxRead, READ_WINDOW, () => (alive ? null : sessionClosed()));
     },
     async rename(from, to) {
       if (extensions['posix-rename@openssh.com'] === '1') {

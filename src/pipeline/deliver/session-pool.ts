@@ -4,8 +4,9 @@ import { endpointKey, toSftpEndpoint, type VendorEndpoint } from './vendor-endpo
 
 /**
  * Reuses one session per vendor endpoint across files (an SSH handshake and SFTP start cost several
- * round trips and a key exchange). A session that broke is dropped and the next acquire reconnects;
- * idle sessions close after `idleMs`.
+ * round trips and a key exchange), shared by concurrent users. A session reported broken is handed to
+ * no one else (the next acquire reconnects) and closes once its current users release it; idle
+ * sessions close after `idleMs`.
  */
 export interface SessionPool {
   acquire(ep: VendorEndpoint): Promise<FileStore>;
@@ -18,7 +19,7 @@ export type Connect = (ep: VendorEndpoint) => Promise<FileStore>;
 
 export const connectSftp: Connect = (ep) => openSftpStore(toSftpEndpoint(ep));
 
-interface Entry { key: string; store: Promise<FileStore>; users: number; timer?: NodeJS.Timeout }
+interface Entry { key: string; store: Promise<FileStore>; users: number; timer?: NodeJS.Timeout; retired?: boolean }
 
 export function createSessionPool(opts: { connect?: Connect; idleMs?: number } = {}): SessionPool {
   const connect = opts.connect ?? connectSftp;
@@ -63,7 +64,13 @@ export function createSessionPool(opts: { connect?: Connect; idleMs?: number } =
       const entry = byStore.get(store);
       if (!entry) return void store.close().catch(() => undefined);
       entry.users--;
-      if (broken || !isAlive(store)) return drop(entry);
+      if (broken || !isAlive(store)) {
+        // Nobody new gets it; it closes when its last user lets go. Closing it under another user
+        // (another vendor or tenant on the same server) would strand that user's requests.
+        entry.retired = true;
+        if (entries.get(entry.key) === entry) entries.delete(entry.key);
+      }
+      if (entry.retired && entry.users === 0) return drop(entry);
       if (entry.users === 0) {
         entry.timer = setTimeout(() => drop(entry), idleMs);
         entry.timer.unref();
