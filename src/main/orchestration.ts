@@ -5,7 +5,7 @@ import { gatherBatch } from '../pipeline/gather/gather-batch.js';
 import { advanceMemberHashes } from '../pipeline/generate/mark-file-delivered.js';
 import { generateFile, type GeneratedFile } from '../pipeline/generate/generate-file.js';
 import { deliverFile } from '../pipeline/deliver/deliver-file.js';
-import { correlate } from '../pipeline/ingest/correlate.js';
+import { correlate, mayBelongToTenant } from '../pipeline/ingest/correlate.js';
 import { ingestSpecFromVendor } from '../pipeline/ingest/from-vendor-spec.js';
 import { compileIngestSpec, type CompiledIngestSpec } from '../pipeline/ingest/ingest-spec.js';
 import { ingestFile, type IngestSummary } from '../pipeline/ingest/ingest-file.js';
@@ -120,8 +120,9 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
     },
     async pollInbox({ db, tenantId, vendorId }) {
       const found: Array<{ fileId: string; answersFileId: string | null }> = [];
+      const spec = (await ingestSpec(db, tenantId, vendorId)).spec;
       const result = await pollInbox({ db, sessions: platform.sessions, spoolDir: env.spoolDir }, {
-        tenantId, endpoint: env.endpoint(vendorId),
+        tenantId, endpoint: env.endpoint(vendorId), mine: (name) => mayBelongToTenant(spec, name, tenantId, vendorId),
         handOn: async (file) => {
           const answers = await correlate(db, { tenantId, vendorId, name: file.name, path: file.path, compiled: await ingestSpec(db, tenantId, vendorId) });
           if (answers) await db.unitOfWork((r) => r.ingest.setAnswersFile(file.fileId, answers));

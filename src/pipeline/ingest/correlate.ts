@@ -6,22 +6,46 @@ import { readResponse } from './read-response.js';
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The `{seq}` a response file name carries under a pattern such as `ACME_RESP_{tenant}_{seq:4}.csv`, or null. */
-export function seqFromFileName(pattern: string, name: string, values: { tenant: string; vendor: string }): number | null {
+/**
+ * What a response file name carries under a pattern such as `ACME_RESP_{tenant}_{seq:4}.csv`: its
+ * `{seq}` and `{tenant}` (null when the pattern has no such token or the name does not fit it).
+ * `{vendor}` must be this vendor; other tokens match anything.
+ */
+export function fileNameFields(pattern: string, name: string, vendor: string): { seq: number | null; tenant: string | null } | null {
   let re = '';
   let last = 0;
-  let hasSeq = false;
   for (const m of pattern.matchAll(/\{([^}]*)\}/g)) {
     re += escape(pattern.slice(last, m.index));
     const token = m[1]!.split(':', 1)[0]!;
-    if (token === 'seq') { re += '(?<seq>\\d+)'; hasSeq = true; } else if (token === 'tenant') re += escape(values.tenant);
-    else if (token === 'vendor') re += escape(values.vendor);
+    if (token === 'seq' && !re.includes('(?<seq>')) re += '(?<seq>\\d+)';
+    else if (token === 'tenant' && !re.includes('(?<tenant>')) re += '(?<tenant>.+?)';
+    else if (token === 'vendor') re += escape(vendor);
     else re += '.+?';
     last = m.index! + m[0].length;
   }
   re += escape(pattern.slice(last));
-  const m = hasSeq ? new RegExp(`^${re}$`).exec(basename(name)) : null;
-  return m ? Number(m.groups!.seq) : null;
+  const m = new RegExp(`^${re}$`).exec(basename(name));
+  if (!m) return null;
+  return { seq: m.groups?.seq === undefined ? null : Number(m.groups.seq), tenant: m.groups?.tenant ?? null };
+}
+
+/** The `{seq}` a response file name carries for this tenant and vendor, or null. */
+export function seqFromFileName(pattern: string, name: string, values: { tenant: string; vendor: string }): number | null {
+  const f = fileNameFields(pattern, name, values.vendor);
+  return f && f.seq !== null && (f.tenant === null || f.tenant === values.tenant) ? f.seq : null;
+}
+
+/**
+ * Whether a file in the vendor's inbox may be this tenant's. Tenants often share one account at a
+ * vendor: a name the response pattern gives to another tenant is left for that tenant's poll (taken
+ * here it would be ingested against the wrong tenant's records). Names the pattern cannot read are
+ * taken (and, not correlating, ingested as unsolicited).
+ */
+export function mayBelongToTenant(spec: CompiledIngestSpec['spec'], name: string, tenantId: string, vendorId: string): boolean {
+  const rule = spec.correlation;
+  if (rule?.by !== 'fileName') return true;
+  const f = fileNameFields(rule.pattern, name, vendorId);
+  return f?.tenant == null || f.tenant === tenantId;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface PollRequest {
   decrypt?: PgpDecryption;
   /** Kind recorded on the inbound `files` row. */
   kind?: string;
+  /** Which inbox files this poll may take (another tenant's, in a shared inbox, are left); default all. */
+  mine?: (name: string) => boolean;
   /**
    * Called once per new file identity (vendor + SHA-256 of the plaintext), after decryption and
    * verification. At-least-once: a crash between this call and its bookkeeping calls it again with
@@ -80,7 +82,7 @@ export async function pollInbox(deps: PollDeps, req: PollRequest): Promise<PollR
   try {
     const entries = (await store.list(ep.inbox)).filter((e) => e.isFile);
     const names = new Set(entries.map((e) => e.name));
-    const candidates = entries.filter((e) => !SKIP.test(e.name) && !(ep.doneMarker && e.name.endsWith(ep.doneMarker)));
+    const candidates = entries.filter((e) => !SKIP.test(e.name) && !(ep.doneMarker && e.name.endsWith(ep.doneMarker)) && (req.mine?.(e.name) ?? true));
     const sizes = new Map(entries.map((e) => [e.name, e.size]));
     await deps.db.unitOfWork((r) => r.transfers.forgetObservations(req.tenantId, ep.vendorId, { present: candidates.map((e) => e.name) }));
     for (const entry of candidates) {
