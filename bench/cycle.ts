@@ -133,6 +133,7 @@ async function distributed(employees: number, latencyMs: number, workers: number
     await orchestrator.close();
     const summary = await summariseRun(platform.db, runId);
     logStageWork(`distributed-${workers}w ${employees}`, summary);
+    console.error(`  distributed-${workers}w ${employees} peak RSS of the busiest process while each stage was in flight (MB): ${REPORT_STAGES.map((s) => `${s} ${watched.stages[s].peakRssMb}`).join(', ')}`);
     const checksum = await benefitRecordsChecksum(platform.db, 'bench', w.specs.map((s) => s.id));
     const rss: Record<string, number> = {};
     children.forEach((c, i) => { rss[`worker${i + 1}`] = Math.max(processRssMb(c.pid!, 'VmHWM'), watched.peakRssMb[String(c.pid)] ?? 0); });

@@ -40,7 +40,8 @@ export async function watchRun(db: Database, runId: string, opts: {
     const at = performance.now() - started;
     const rss = Math.round(process.memoryUsage().rss / 1048576);
     peaks.self = Math.max(peaks.self ?? 0, rss);
-    for (const pid of opts.pids ?? []) peaks[String(pid)] = Math.max(peaks[String(pid)] ?? 0, processRssMb(pid));
+    const now = (opts.pids ?? []).map((pid) => processRssMb(pid));
+    (opts.pids ?? []).forEach((pid, i) => { peaks[String(pid)] = Math.max(peaks[String(pid)] ?? 0, now[i]!); });
     const live = new Set<ReportStage>();
     if (run.status === 'running' && run.stage !== 'cycles') live.add(run.stage);
     for (const c of cycles) if (!FINISHED.has(c.status) && c.stage !== 'gather' && c.stage !== 'done' && c.status !== 'pending') live.add(c.stage as ReportStage);
@@ -48,7 +49,7 @@ export async function watchRun(db: Database, runId: string, opts: {
       const o = stages[s];
       o.startedMs ??= at;
       o.endedMs = at;
-      o.peakRssMb = Math.max(o.peakRssMb, rss, ...(opts.pids ?? []).map((p) => peaks[String(p)] ?? 0));
+      o.peakRssMb = Math.max(o.peakRssMb, rss, ...now);
     }
     const stage = REPORT_STAGES.find((s) => live.has(s)) ?? 'done';
     const progress: RunProgress = { run, cycles, stage };
