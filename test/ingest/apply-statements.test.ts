@@ -34,17 +34,20 @@ describe.each(ENGINES)('apply statements on %s', (engine) => {
   it('applyLines applies through the baselines, reports lines it did not apply, and counts what it did', async () => {
     // E2 changed since pass 1 read it: its line is missed, not applied. Line 9 has no baseline: ignored.
     expect(await t.db.unitOfWork((r) => r.benefitRecords.updateFields(recordIds[1]!, 1, { tier: 'ES' }))).toBe(2);
-    const result = await t.db.unitOfWork((r) => r.ingest.applyLines({
-      tenantId: TENANT, fileId, actor: 'vendor:v',
+    await t.db.unitOfWork((r) => r.ingest.closePass1(fileId, { status: 'applying', received: 4, rejected: 0, reason: null }));
+    const apply = () => t.db.unitOfWork((r) => r.ingest.applyLines({
+      tenantId: TENANT, fileId, actor: 'vendor:v', checkpoint: { previousLine: 0, nextLine: 9 },
       rows: [{ line: 2, values: { premium: '2.00' } }, { line: 3, values: { premium: '3.00' } }, { line: 4, values: { tier: 'EE' } }, { line: 9, values: { premium: '9.00' } }],
     }));
     // Line 4's values are already there: not applied either (the caller counts it as skipped).
-    expect(result).toEqual({ applied: 1, missed: [3, 4] });
+    expect(await apply()).toEqual({ claimed: true, applied: 1, missed: [3, 4] });
+    // The checkpoint has moved past these lines: the same chunk again claims nothing and changes nothing.
+    expect(await apply()).toEqual({ claimed: false, applied: 0, missed: [] });
     expect(await record(0)).toMatchObject({ version: 2, fields: { tier: 'EE', premium: '2.00' }, lastFileId: fileId, lastLine: 2 });
     expect(await record(1)).toMatchObject({ version: 2, fields: { tier: 'ES', premium: '1.00' } });
     expect(await record(2)).toMatchObject({ version: 1 });
     const cp = await t.db.unitOfWork((r) => r.ingest.getCheckpoint(fileId));
-    expect(cp!.applied).toBe(1);
+    expect(cp).toMatchObject({ lastLine: 9, applied: 1 });
     expect((await t.db.unitOfWork((r) => r.ingest.counts(fileId, null))).auditRows).toBe(1);
   });
 

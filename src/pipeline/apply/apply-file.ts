@@ -18,10 +18,11 @@ class ChunkTaken extends Error {}
 
 /**
  * Pass 2: re-reads the spooled file and applies it in chunks of `chunkSize` data records. Each chunk
- * is one transaction: checkpoint compare-and-set (first, so a second worker on the same file waits on
- * it and then finds it moved), the set-based optimistic update with its audit rows, conflicts, and the
- * counters. Rows already behind the checkpoint are skipped, so a restart resumes after the last
- * committed chunk and nothing is applied twice.
+ * is one transaction: one statement does the checkpoint compare-and-set (first, so a second worker on
+ * the same file waits on it and then finds it moved), the set-based optimistic update with its audit
+ * rows and the counters; conflicts and merges, when any, follow in the same transaction. Rows already
+ * behind the checkpoint are skipped, so a restart resumes after the last committed chunk and nothing
+ * is applied twice.
  */
 export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promise<ApplyOutcome> {
   const start = await ctx.db.unitOfWork((r) => r.ingest.getCheckpoint(ctx.fileId));
@@ -40,17 +41,16 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   let scanned = 0;
   let chunk: SourceRecord[] = [];
 
-  const flush = async (records: SourceRecord[], rows: ValidatedRow[] | null) => {
+  const flush = async (records: SourceRecord[], sent: Sent | null) => {
     const index = chunkIndex++;
     const last = records[records.length - 1]!.line;
-    if (!rows || last <= position) return; // already applied (by us before a restart, or by another worker)
+    if (!sent || last <= position) return; // already applied (by us before a restart, or by another worker)
     crashPoint('apply.before-chunk');
     await hooks.beforeChunk?.(index);
     const from = records[0]!.line;
     try {
       await ctx.db.unitOfWork(async (r) => {
-        if (!(await r.ingest.advanceCheckpoint(ctx.fileId, position, last))) throw new ChunkTaken();
-        await applyChunk(ctx, r, rows, from, last, anyBlockedUrl);
+        if (!(await applyChunk(ctx, r, sent, { from, previousLine: position, nextLine: last }))) throw new ChunkTaken();
         crashPoint('apply.in-chunk');
       });
       position = last;
@@ -64,16 +64,18 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
     }
     crashPoint('apply.after-chunk');
   };
-  // A chunk's transaction runs while the next chunk is read and validated (the database and this
-  // process work at once); chunks still commit one after another, in file order.
+  // A chunk's transaction runs while the next chunk is read, validated and its values prepared (the
+  // database and this process work at once; a transaction holds its locks only for the statements);
+  // chunks still commit one after another, in file order. Nothing is prepared for a chunk already
+  // behind the checkpoint.
   let previous: Promise<void> = Promise.resolve();
   const submit = async () => {
     const records = chunk;
     chunk = [];
-    // Validation is the CPU part: done outside the transaction, and not at all for a chunk already behind the checkpoint.
-    const rows = records[records.length - 1]!.line <= position ? null : records.map(validate!);
+    const behind = records[records.length - 1]!.line <= position;
+    const sent = behind ? null : await valuesToSend(ctx, records.map(validate!), records[0]!.line, records[records.length - 1]!.line, anyBlockedUrl);
     await previous;
-    previous = flush(records, rows);
+    previous = flush(records, sent);
     // Awaited at the next submit or at the end; until then a failure must not count as unhandled.
     previous.catch(() => {});
   };
@@ -101,23 +103,47 @@ export async function applyFile(ctx: PassContext, hooks: ApplyHooks = {}): Promi
   return outcome;
 }
 
-async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[], from: number, to: number, anyBlockedUrl: boolean): Promise<void> {
-  const blockedUrls = anyBlockedUrl ? await r.ingest.rowErrorsBetween(ctx.fileId, from, to, ['URL_BLOCKED']) : [];
+/** A chunk's rows to apply, by line: pass 1 rejected none of them; values of refused URLs left out. */
+type Sent = Map<number, Fields>;
+
+/**
+ * What a chunk sends. Refused URLs were recorded in pass 1 and never change afterwards, so they are
+ * read here, outside the chunk's transaction.
+ */
+async function valuesToSend(ctx: PassContext, rows: ValidatedRow[], from: number, to: number, anyBlockedUrl: boolean): Promise<Sent> {
+  const blockedUrls = anyBlockedUrl ? await ctx.db.unitOfWork((r) => r.ingest.rowErrorsBetween(ctx.fileId, from, to, ['URL_BLOCKED'])) : [];
   const dropped = new Set(blockedUrls.map((b) => `${b.line}\u0000${b.col}`));
   // Rows rejected in pass 1 are not sent; a line with no baseline (unknown key, duplicate) is ignored by the statement.
-  const sent = new Map<number, Fields>();
+  const sent: Sent = new Map();
   for (const row of rows) {
     if (row.rejected) continue;
-    const values: Fields = { ...row.values };
-    for (const u of row.urls) if (u.field && dropped.has(`${row.line}\u0000${u.col}`)) delete values[u.field];
+    let values: Fields = row.values;
+    if (dropped.size) {
+      values = { ...values };
+      for (const u of row.urls) if (u.field && dropped.has(`${row.line}\u0000${u.col}`)) delete values[u.field];
+    }
     sent.set(row.line, values);
   }
+  return sent;
+}
+
+/**
+ * One chunk inside its transaction; false when another worker had already moved the checkpoint past
+ * it (then nothing was changed, and the caller rolls back).
+ */
+async function applyChunk(ctx: PassContext, r: Repositories, sent: Sent, at: { from: number; previousLine: number; nextLine: number }): Promise<boolean> {
+  const to = at.nextLine;
   const actor = `vendor:${ctx.vendorId}`;
-  const { missed } = await r.ingest.applyLines({ tenantId: ctx.tenantId, fileId: ctx.fileId, actor, rows: [...sent].map(([line, values]) => ({ line, values })) });
-  // The common case ends here: every row applied, counters advanced by the same statement.
-  if (missed.length === 0) return;
+  // The checkpoint's compare-and-set comes first within this statement, before any record is locked:
+  // a second worker on the same chunk waits on the checkpoint row, then finds it moved.
+  const { claimed, missed } = await r.ingest.applyLines({
+    tenantId: ctx.tenantId, fileId: ctx.fileId, actor, rows: [...sent].map(([line, values]) => ({ line, values })),
+    checkpoint: { previousLine: at.previousLine, nextLine: at.nextLine },
+  });
+  // The common case ends here: every row applied, checkpoint and counters moved by the same statement.
+  if (!claimed || missed.length === 0) return claimed;
   const missedLines = new Set(missed);
-  const work: Array<{ apply: ApplyRow; baseline: BaselineRow }> = (await r.ingest.baselinesBetween(ctx.fileId, from, to))
+  const work: Array<{ apply: ApplyRow; baseline: BaselineRow }> = (await r.ingest.baselinesBetween(ctx.fileId, at.from, to))
     .filter((b) => missedLines.has(b.line))
     .map((baseline) => ({ apply: { recordId: baseline.recordId, expectedVersion: baseline.expectedVersion, values: sent.get(baseline.line)!, line: baseline.line }, baseline }));
   const current = await r.ingest.currentRecords(work.map((w) => w.apply.recordId));
@@ -145,6 +171,7 @@ async function applyChunk(ctx: PassContext, r: Repositories, rows: ValidatedRow[
   }
   await r.ingest.insertConflicts(ctx.tenantId, ctx.fileId, conflicts);
   await r.ingest.addCounters(ctx.fileId, { merged: merged.size, skipped, conflicted: conflicts.length });
+  return true;
 }
 
 function conflictOf(w: { apply: ApplyRow; baseline: BaselineRow }, cur: { version: number; fields: Fields } | undefined): ConflictRow {

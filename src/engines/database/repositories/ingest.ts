@@ -53,8 +53,6 @@ export interface IngestRepository {
   openCheckpoint(tenantId: string, fileId: string): Promise<Checkpoint>;
   /** Pass 1's verdict, once: true if this call moved the checkpoint out of pass 1. */
   closePass1(fileId: string, verdict: { status: 'applying' | 'quarantined'; received: number; rejected: number; reason: string | null }): Promise<boolean>;
-  /** Compare-and-set of pass 2's position: false when another worker already moved it. */
-  advanceCheckpoint(fileId: string, previousLine: number, nextLine: number): Promise<boolean>;
   addCounters(fileId: string, delta: CounterDelta): Promise<void>;
   finishCheckpoint(fileId: string): Promise<boolean>;
 
@@ -83,14 +81,19 @@ export interface IngestRepository {
    */
   applyChunk(a: { tenantId: string; fileId: string; actor: string; rows: readonly ApplyRow[] }): Promise<Map<number, number>>;
   /**
-   * Pass 2's statement for a chunk of lines: each line's record, expected version and line come from
-   * its pass-1 baseline (joined server-side: no before-image crosses to the client unless needed),
-   * then the same optimistic UPDATE and audit INSERT as applyChunk, and the checkpoint's `applied`
-   * counter advanced by the rows updated — one statement. Lines without a baseline (rejected or a
-   * duplicate in pass 1) are ignored; `missed` lists the lines with one that were not updated (version
-   * moved, or values already there), for the caller to judge against their baselines.
+   * Pass 2's statement for a chunk of lines, one round trip: the checkpoint's compare-and-set first
+   * (its row locked while `last_line` is still `previousLine`; a worker that finds it moved claims
+   * nothing and changes nothing — `claimed` false, roll back), then each line's record, expected
+   * version and line from its pass-1 baseline (joined server-side: no before-image crosses to the
+   * client unless needed), the same optimistic UPDATE and audit INSERT as applyChunk, and the
+   * checkpoint moved to `nextLine` with its `applied` counter advanced by the rows updated. Lines
+   * without a baseline (rejected or a duplicate in pass 1) are ignored; `missed` lists the lines with
+   * one that were not updated (version moved, or values already there), for the caller to judge.
    */
-  applyLines(a: { tenantId: string; fileId: string; actor: string; rows: ReadonlyArray<{ line: number; values: Fields }> }): Promise<{ applied: number; missed: number[] }>;
+  applyLines(a: {
+    tenantId: string; fileId: string; actor: string; rows: ReadonlyArray<{ line: number; values: Fields }>;
+    checkpoint: { previousLine: number; nextLine: number };
+  }): Promise<{ claimed: boolean; applied: number; missed: number[] }>;
   /**
    * The one-row-at-a-time form of applyChunk, as a straightforward implementation writes it: an
    * UPDATE ... WHERE version = expected, then its audit INSERT. Ingest never uses it; the apply
@@ -181,12 +184,6 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
       const res = await db.updateTable('ingest_checkpoints')
         .set({ pass: 2, last_line: 0, status: v.status, received: v.received, rejected: v.rejected, reason: v.reason, updated_at: new Date() })
         .where('file_id', '=', fileId).where('pass', '=', 1).executeTakeFirst();
-      return Number(res.numUpdatedRows) === 1;
-    },
-    async advanceCheckpoint(fileId, previousLine, nextLine) {
-      const res = await db.updateTable('ingest_checkpoints').set({ last_line: nextLine, updated_at: new Date() })
-        .where('file_id', '=', fileId).where('pass', '=', 2).where('status', '=', 'applying')
-        .where('last_line', '=', previousLine).executeTakeFirst();
       return Number(res.numUpdatedRows) === 1;
     },
     async addCounters(fileId, d) {
@@ -315,18 +312,21 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
         select record_id, version from upd`.execute(db);
       return new Map(res.rows.map((r) => [Number(r.record_id), r.version]));
     },
-    async applyLines({ tenantId, fileId, actor, rows }) {
-      if (rows.length === 0) return { applied: 0, missed: [] };
+    async applyLines({ tenantId, fileId, actor, rows, checkpoint }) {
       assertChunk(rows, 'ingest.applyLines');
-      let [first, last] = [rows[0]!.line, rows[0]!.line];
-      for (const r of rows) [first, last] = [Math.min(first, r.line), Math.max(last, r.line)];
-      // The line range keeps the baseline lookup an index range scan: joined on line alone, the planner
-      // may hash the whole file's baselines for every chunk.
-      const res = await sql<{ applied: string | number; missed: number[] | null }>`
-        with k as (
+      // The chunk's lines lie after the previous position: the range keeps the baseline lookup an index
+      // range scan (joined on line alone, the planner may hash the whole file's baselines every chunk).
+      const res = await sql<{ claimed: string | number; applied: string | number; missed: number[] | null }>`
+        with cp as (
+          select file_id from ingest_checkpoints
+           where file_id = ${fileId} and pass = 2 and status = 'applying' and last_line = ${checkpoint.previousLine}
+           for update
+        ), k as (
           select bl.record_id, bl.expected_version as expected, u.vals, u.line
             from unnest(${rows.map((r) => r.line)}::int[], ${rows.map((r) => JSON.stringify(r.values))}::jsonb[]) as u(line, vals)
-            join ingest_baselines bl on bl.file_id = ${fileId} and bl.line = u.line and bl.line between ${first} and ${last}
+            join ingest_baselines bl on bl.file_id = ${fileId} and bl.line = u.line
+              and bl.line > ${checkpoint.previousLine} and bl.line <= ${checkpoint.nextLine}
+           where exists (select 1 from cp)
         ), upd as (
           update benefit_records b
              set fields = b.fields || k.vals, version = b.version + 1, last_file_id = ${fileId}, last_line = k.line, updated_at = now()
@@ -340,13 +340,14 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
                  jsonb_build_object('version', upd.version - 1, 'fields', upd.before),
                  jsonb_build_object('version', upd.version, 'fields', upd.fields), ${fileId}, upd.line
             from upd
-        ), counted as (
-          update ingest_checkpoints set applied = applied + (select count(*) from upd) where file_id = ${fileId}
+        ), moved as (
+          update ingest_checkpoints c set last_line = ${checkpoint.nextLine}, applied = c.applied + (select count(*) from upd), updated_at = now()
+            from cp where c.file_id = cp.file_id
         )
-        select (select count(*) from upd) as applied,
+        select (select count(*) from cp) as claimed, (select count(*) from upd) as applied,
                (select array_agg(k.line order by k.line) from k where not exists (select 1 from upd where upd.record_id = k.record_id)) as missed`.execute(db);
       const row = res.rows[0]!;
-      return { applied: Number(row.applied), missed: row.missed ?? [] };
+      return { claimed: Number(row.claimed) === 1, applied: Number(row.applied), missed: row.missed ?? [] };
     },
     async applyRow({ tenantId, fileId, actor, row }) {
       const updated = await sql<{ version: number; fields: unknown; before: unknown }>`
