@@ -27,7 +27,7 @@ import { openPlatform } from '../src/main/platform.js';
 import { benefitRecordsChecksum, processRssMb, REPORT_STAGES, summariseRun, watchRun, type StageObservation } from '../src/main/run-report.js';
 import { spawnSimulators } from '../src/sim/index.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../src/vendors/registry.js';
-import { startSshd } from '../test/support/sshd.js';
+import { sshdVendorHost } from '../test/support/sshd.js';
 import { round, vs, type BenchFn, type Metric, type Metrics } from './report.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -54,12 +54,7 @@ async function world(employees: number, latencyMs: number, extra: Record<string,
   const specs = loadVendorRegistry(EXAMPLE_VENDOR_FILES).list();
   const env: DemoEnvironment = await startDemoEnvironment({
     home, specs, employees, seed: 42, latencyMs, vendorPollMs: 500,
-    ...(vendorServer === 'sshd' ? {
-      vendorHost: async () => {
-        const sshd = await startSshd({ chroot: true });
-        return { root: sshd.onDisk, host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.client.privateKey, hostKeySha256: sshd.hostKeySha256, close: () => sshd.stop() };
-      },
-    } : {}),
+    ...(vendorServer === 'sshd' ? { vendorHost: sshdVendorHost } : {}),
     startServices: (o) => spawnSimulators({ employees: o.employees, seed: o.seed, knobs: { latencyMs: o.latencyMs, jitterMs: Math.round(o.latencyMs / 5) } }),
   });
   const raw = {

@@ -10,7 +10,7 @@ import { openOrchestrator, startWorking } from '../../src/main/orchestration.js'
 import { openPlatform, type Platform } from '../../src/main/platform.js';
 import { benefitRecordsChecksum, summariseRun, watchRun, type RunProgress } from '../../src/main/run-report.js';
 import { startSimulators } from '../../src/sim/start-simulators.js';
-import { startSshd } from './sshd.js';
+import { sshdVendorHost } from './sshd.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../src/vendors/registry.js';
 
 export const VENDORS = ['acme-medical', 'bright-dental', 'summit-life'];
@@ -42,12 +42,7 @@ export async function startHarness(o: {
   const specs = loadVendorRegistry(EXAMPLE_VENDOR_FILES).list();
   const env = await startDemoEnvironment({
     home, specs, employees: o.employees, seed: o.seed ?? 7, latencyMs: 0, vendorPollMs: 200, silent: o.silent ?? [],
-    ...(o.vendorServer === 'sshd' ? {
-      vendorHost: async () => {
-        const sshd = await startSshd({ chroot: true });
-        return { root: sshd.onDisk, host: sshd.host, port: sshd.port, username: sshd.username, privateKey: sshd.client.privateKey, hostKeySha256: sshd.hostKeySha256, close: () => sshd.stop() };
-      },
-    } : {}),
+    ...(o.vendorServer === 'sshd' ? { vendorHost: sshdVendorHost } : {}),
     startServices: async (s) => {
       const sims = await startSimulators({ employees: s.employees, seed: s.seed, knobs: { latencyMs: 0, jitterMs: 0 } });
       return { services: sims.services, stop: () => sims.stop() };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { generateSshKeyPair } from '../../src/engines/files/ssh-key-pair.js';
 import { hostKeyFingerprint } from '../../src/engines/files/host-key.js';
+import type { VendorHost } from '../../src/main/demo-environment.js';
 import { IN_CI } from './services.js';
 
 export const SSHD_BIN = ['/usr/sbin/sshd', '/usr/local/sbin/sshd'].find((p) => existsSync(p));
@@ -101,5 +102,17 @@ export async function startSshd(opts: { chroot?: boolean } = {}): Promise<TestSs
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A private sshd chrooted to a fresh directory, as the demo vendor's server (`vendorHost` of
+ * startDemoEnvironment): the vendor's absolute paths land in that directory.
+ */
+export async function sshdVendorHost(): Promise<VendorHost> {
+  const sshd = await startSshd({ chroot: true });
+  return {
+    root: sshd.onDisk, host: sshd.host, port: sshd.port, username: sshd.username,
+    privateKey: sshd.client.privateKey, hostKeySha256: sshd.hostKeySha256, close: () => sshd.stop(),
   };
 }

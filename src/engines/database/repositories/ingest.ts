@@ -132,6 +132,26 @@ const toCheckpoint = (r: Selectable<IngestCheckpointsTable>): Checkpoint => ({
   received: r.received, rejected: r.rejected, applied: r.applied, merged: r.merged, skipped: r.skipped, conflicted: r.conflicted,
 });
 
+/**
+ * The optimistic update of the `src` rows (record_id, expected, vals, line) — applied only where the
+ * record is still at the expected version and lacks the values — and one audit row per record applied;
+ * CTEs `upd` (what was applied) and `audit`, for a statement whose earlier CTE is `src`.
+ */
+const updateAndAudit = (tenantId: string, fileId: string, actor: string) => sql`upd as (
+          update benefit_records b
+             set fields = b.fields || src.vals, version = b.version + 1, last_file_id = ${fileId}, last_line = src.line, updated_at = now()
+            from src, benefit_records old
+           where b.record_id = src.record_id and old.record_id = src.record_id and b.tenant_id = ${tenantId}
+             and b.version = src.expected and not (b.fields @> src.vals)
+          returning b.record_id, b.version, b.fields, old.fields as before, src.line
+        ), audit as (
+          insert into audit_log (tenant_id, actor, action, entity_type, entity_id, before, after, file_id, line)
+          select ${tenantId}, ${actor}, 'ingest.apply', 'benefit_record', upd.record_id::text,
+                 jsonb_build_object('version', upd.version - 1, 'fields', upd.before),
+                 jsonb_build_object('version', upd.version, 'fields', upd.fields), ${fileId}, upd.line
+            from upd
+        )`;
+
 const parseJson = (v: unknown): Fields => (typeof v === 'string' ? JSON.parse(v) : (v as Fields)) ?? {};
 
 export function createIngestRepository(db: Kysely<DB>): IngestRepository {
@@ -291,24 +311,11 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
       if (rows.length === 0) return new Map();
       assertChunk(rows, 'ingest.applyChunk');
       const res = await sql<{ record_id: number; version: number }>`
-        with u as (
+        with src as (
           select * from unnest(${rows.map((r) => r.recordId)}::bigint[], ${rows.map((r) => r.expectedVersion)}::int[],
                                ${rows.map((r) => JSON.stringify(r.values))}::jsonb[], ${rows.map((r) => r.line)}::int[])
             as u(record_id, expected, vals, line)
-        ), upd as (
-          update benefit_records b
-             set fields = b.fields || u.vals, version = b.version + 1, last_file_id = ${fileId}, last_line = u.line, updated_at = now()
-            from u, benefit_records old
-           where b.record_id = u.record_id and old.record_id = u.record_id and b.tenant_id = ${tenantId}
-             and b.version = u.expected and not (b.fields @> u.vals)
-          returning b.record_id, b.version, b.fields, old.fields as before, u.line
-        ), audit as (
-          insert into audit_log (tenant_id, actor, action, entity_type, entity_id, before, after, file_id, line)
-          select ${tenantId}, ${actor}, 'ingest.apply', 'benefit_record', upd.record_id::text,
-                 jsonb_build_object('version', upd.version - 1, 'fields', upd.before),
-                 jsonb_build_object('version', upd.version, 'fields', upd.fields), ${fileId}, upd.line
-            from upd
-        )
+        ), ${updateAndAudit(tenantId, fileId, actor)}
         select record_id, version from upd`.execute(db);
       return new Map(res.rows.map((r) => [Number(r.record_id), r.version]));
     },
@@ -321,31 +328,18 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
           select file_id from ingest_checkpoints
            where file_id = ${fileId} and pass = 2 and status = 'applying' and last_line = ${checkpoint.previousLine}
            for update
-        ), k as (
+        ), src as (
           select bl.record_id, bl.expected_version as expected, u.vals, u.line
             from unnest(${rows.map((r) => r.line)}::int[], ${rows.map((r) => JSON.stringify(r.values))}::jsonb[]) as u(line, vals)
             join ingest_baselines bl on bl.file_id = ${fileId} and bl.line = u.line
               and bl.line > ${checkpoint.previousLine} and bl.line <= ${checkpoint.nextLine}
            where exists (select 1 from cp)
-        ), upd as (
-          update benefit_records b
-             set fields = b.fields || k.vals, version = b.version + 1, last_file_id = ${fileId}, last_line = k.line, updated_at = now()
-            from k, benefit_records old
-           where b.record_id = k.record_id and old.record_id = k.record_id and b.tenant_id = ${tenantId}
-             and b.version = k.expected and not (b.fields @> k.vals)
-          returning b.record_id, b.version, b.fields, old.fields as before, k.line
-        ), audit as (
-          insert into audit_log (tenant_id, actor, action, entity_type, entity_id, before, after, file_id, line)
-          select ${tenantId}, ${actor}, 'ingest.apply', 'benefit_record', upd.record_id::text,
-                 jsonb_build_object('version', upd.version - 1, 'fields', upd.before),
-                 jsonb_build_object('version', upd.version, 'fields', upd.fields), ${fileId}, upd.line
-            from upd
-        ), moved as (
+        ), ${updateAndAudit(tenantId, fileId, actor)}, moved as (
           update ingest_checkpoints c set last_line = ${checkpoint.nextLine}, applied = c.applied + (select count(*) from upd), updated_at = now()
             from cp where c.file_id = cp.file_id
         )
         select (select count(*) from cp) as claimed, (select count(*) from upd) as applied,
-               (select array_agg(k.line order by k.line) from k where not exists (select 1 from upd where upd.record_id = k.record_id)) as missed`.execute(db);
+               (select array_agg(src.line order by src.line) from src where not exists (select 1 from upd where upd.record_id = src.record_id)) as missed`.execute(db);
       const row = res.rows[0]!;
       return { claimed: Number(row.claimed) === 1, applied: Number(row.applied), missed: row.missed ?? [] };
     },
