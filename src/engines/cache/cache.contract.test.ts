@@ -200,3 +200,14 @@ describe('Redis invalidation across processes', () => {
     expect(await cache.get('k', async () => 'never', ttl)).toBe('v2');
   });
 });
+
+describe('embedded L2', () => {
+  it('is bounded by the characters of its values: the oldest writes go first', async () => {
+    const store = createMemoryStore({ maxChars: 2_500 });
+    for (let i = 0; i < 5; i++) await store.setMany([{ key: `k${i}`, value: String(i).repeat(1_000), ttlMs: 60_000 }]);
+    expect((await store.getMany(['k0', 'k1', 'k2', 'k3', 'k4'])).map((v) => v?.[0] ?? null)).toEqual([null, null, null, '3', '4']);
+    await store.delete(['k3']);
+    await store.setMany([{ key: 'k5', value: 'x'.repeat(1_000), ttlMs: 60_000 }]);
+    expect((await store.getMany(['k4', 'k5'])).map((v) => v?.length)).toEqual([1_000, 1_000]); // k3's room was given back
+  });
+});
