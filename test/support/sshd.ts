@@ -88,7 +88,13 @@ export async function startSshd(opts: { chroot?: boolean } = {}): Promise<TestSs
   writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
   const logPath = join(dir, 'sshd.log');
   const proc = spawn(SSHD_BIN, ['-D', '-f', join(dir, 'sshd_config'), '-E', logPath], { stdio: 'ignore' });
-  await waitForBanner(port, proc, logPath);
+  try {
+    await waitForBanner(port, proc, logPath);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const parsed = ssh2.utils.parseKey(host.public);
   if (parsed instanceof Error) throw parsed;
   const hostKeySha256 = hostKeyFingerprint((Array.isArray(parsed) ? parsed[0]! : parsed).getPublicSSH());

@@ -117,7 +117,11 @@ async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: F
   const token = randomUUID();
   const fileId = `in_${token}`;
   const downloaded = join(dirs.download, `${token}.raw`);
-  const raw = await download(store, entry.path, downloaded);
+  // A download cut off part-way leaves nothing behind in the spool; the next poll starts again.
+  const raw = await download(store, entry.path, downloaded).catch(async (e: unknown) => {
+    await rm(downloaded, { force: true });
+    throw e;
+  });
 
   let plain = downloaded;
   let content = raw;
