@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,12 @@ describe('vendor simulator', () => {
     const d = delivered(s);
     await store.mkdirp(s.sftp.outbox);
     writeFileSync(join(dir, s.sftp.outbox, d.name), d.body);
+    expect(await answerDeliveredFiles(store, [s], { seed: 1 })).toEqual([`${s.sftp.inbox}/ACME_RESP_T1_0007.csv`]);
+    expect(await answerDeliveredFiles(store, [s], { seed: 1 })).toEqual([]);
+    // The same name delivered again (another run numbering from 1 on a fresh database) is answered again.
+    const later = new Date(Date.now() + 5_000);
+    writeFileSync(join(dir, s.sftp.outbox, d.name), d.body);
+    utimesSync(join(dir, s.sftp.outbox, d.name), later, later);
     expect(await answerDeliveredFiles(store, [s], { seed: 1 })).toEqual([`${s.sftp.inbox}/ACME_RESP_T1_0007.csv`]);
     expect(await answerDeliveredFiles(store, [s], { seed: 1 })).toEqual([]);
   });

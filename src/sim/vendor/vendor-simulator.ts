@@ -26,9 +26,14 @@ export async function answerDeliveredFiles(store: FileStore, specs: readonly Ven
     if (!spec.inbound) continue;
     await store.mkdirp(spec.sftp.outbox);
     await store.mkdirp(spec.sftp.inbox);
-    const answered = new Set((await store.list(joinPath(spec.sftp.inbox, '.answered')).catch(() => [])).map((e) => e.name));
+    const answeredDir = joinPath(spec.sftp.inbox, '.answered');
+    const answered = new Set((await store.list(answeredDir).catch(() => [])).map((e) => e.name));
     for (const entry of await store.list(spec.sftp.outbox)) {
-      if (!entry.isFile || entry.name.startsWith('.') || entry.name.endsWith('.sha256') || answered.has(entry.name)) continue;
+      if (!entry.isFile || entry.name.startsWith('.') || entry.name.endsWith('.sha256')) continue;
+      // A marker records which delivery was answered: a file delivered again under the same name
+      // (a new run against a fresh database numbers its files from 1 again) is a new delivery.
+      const delivery = `${entry.size} ${entry.mtimeMs}`;
+      if (answered.has(entry.name) && (await readText(store, joinPath(answeredDir, entry.name))) === delivery) continue;
       const parts: Buffer[] = [];
       for await (const chunk of store.read(entry.path)) parts.push(chunk as Buffer);
       const response = await generateResponse(spec, entry.name, Buffer.concat(parts), { seed: opts.seed, ...(opts.messy !== undefined ? { messy: opts.messy } : {}) });
@@ -45,12 +50,20 @@ export async function answerDeliveredFiles(store: FileStore, specs: readonly Ven
       await w.close();
       await store.rename(temp, joinPath(spec.sftp.inbox, name));
       // Remember the answer outside the listing the platform polls.
-      await store.mkdirp(joinPath(spec.sftp.inbox, '.answered'));
-      await (await store.openWriter(joinPath(joinPath(spec.sftp.inbox, '.answered'), entry.name), { offset: 0 })).close();
+      await store.mkdirp(answeredDir);
+      const marker = await store.openWriter(joinPath(answeredDir, entry.name), { offset: 0 });
+      await marker.write(Buffer.from(delivery));
+      await marker.close();
       written.push(joinPath(spec.sftp.inbox, name));
     }
   }
   return written;
+}
+
+async function readText(store: FileStore, path: string): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of store.read(path)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString('utf8');
 }
 
 export interface VendorResponderOptions extends AnswerOptions {
