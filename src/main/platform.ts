@@ -68,7 +68,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
     const queue = openQueue(queueTarget(config));
     let cacheEngine: CacheEngine;
     try {
-      cacheEngine = await openCache(cacheTarget(config));
+      cacheEngine = await openCache(cacheTarget(config), { seal: pii });
     } catch (e) {
       await queue.close();
       throw e;

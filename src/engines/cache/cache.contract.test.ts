@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
+import { createPiiCipher } from '../../security/pii-cipher.js';
 import { createMemoryStore } from './memory-store.js';
+import { openCache } from './open-cache.js';
 import type { L2Store } from './port.js';
 import { createRedisStore } from './redis-store.js';
 import { TwoLayerCache } from './two-layer-cache.js';
@@ -209,5 +211,34 @@ describe('embedded L2', () => {
     await store.delete(['k3']);
     await store.setMany([{ key: 'k5', value: 'x'.repeat(1_000), ttlMs: 60_000 }]);
     expect((await store.getMany(['k4', 'k5'])).map((v) => v?.length)).toEqual([1_000, 1_000]); // k3's room was given back
+  });
+});
+
+describe('Redis L2 at rest', () => {
+  it('holds values sealed to their key: no SSN in Redis, read back by a cache with the same key, a miss for another key', async () => {
+    const namespace = `vf-test:${randomBytes(6).toString('hex')}:`;
+    const cipher = createPiiCipher(randomBytes(32));
+    const a = await openCache({ engine: 'redis', url: TEST_REDIS_URL, namespace }, { seal: cipher });
+    const raw = new Redis(TEST_REDIS_URL);
+    try {
+      const record = { 'person.ssn': '104398618', 'person.dateOfBirth': '1964-12-29' };
+      await a.cache.setMany([{ key: 'emp:t1:E1:hris:v1', value: record }], ttl);
+      const stored = (await raw.mget(...(await raw.keys(`${namespace}*`)).filter((k) => k.includes('E1'))))[0]!;
+      expect(stored).not.toContain('104398618');
+      expect(stored).not.toContain('1964-12-29');
+      const b = await openCache({ engine: 'redis', url: TEST_REDIS_URL, namespace }, { seal: cipher });
+      const other = await openCache({ engine: 'redis', url: TEST_REDIS_URL, namespace }, { seal: createPiiCipher(randomBytes(32)) });
+      try {
+        expect((await b.cache.peekMany(['emp:t1:E1:hris:v1'], ttl)).get('emp:t1:E1:hris:v1')).toEqual(record);
+        expect((await other.cache.peekMany(['emp:t1:E1:hris:v1'], ttl)).size).toBe(0);
+      } finally {
+        await b.close();
+        await other.close();
+      }
+    } finally {
+      for (const k of await raw.keys(`${namespace}*`)) await raw.del(k);
+      raw.disconnect();
+      await a.close();
+    }
   });
 });

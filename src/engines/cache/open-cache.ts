@@ -1,7 +1,8 @@
 import { createMemoryStore } from './memory-store.js';
 import type { L2Store } from './port.js';
 import { createRedisStore } from './redis-store.js';
-import { TwoLayerCache } from './two-layer-cache.js';
+import { TwoLayerCache, type L2Codec } from './two-layer-cache.js';
+import type { PiiCipher } from '../../security/pii-cipher.js';
 
 export type CacheTarget = { engine: 'memory' } | { engine: 'redis'; url: string; namespace: string };
 
@@ -11,12 +12,16 @@ export interface CacheEngine {
 }
 
 /** Opens the L2 store for the target and the two-layer cache over it; `close` releases both. */
-export async function openCache(target: CacheTarget, opts: { l1MaxEntries?: number; l1MaxBytes?: number; l1TtlMs?: number } = {}): Promise<CacheEngine> {
+export async function openCache(target: CacheTarget, opts: { l1MaxEntries?: number; l1MaxBytes?: number; l1TtlMs?: number; seal?: PiiCipher } = {}): Promise<CacheEngine> {
+  const { seal, ...sizes } = opts;
   const l2: L2Store = target.engine === 'redis'
     ? await createRedisStore({ url: target.url, namespace: target.namespace })
     : createMemoryStore();
   try {
-    const cache = await TwoLayerCache.open({ l2, ...opts });
+    // What leaves the process is sealed (AES-256-GCM, the key as associated data so a value cannot be
+    // moved to another key); the embedded L2 lives in this process's memory like L1.
+    const codec = target.engine === 'redis' && seal ? sealedCodec(seal) : undefined;
+    const cache = await TwoLayerCache.open({ l2, ...sizes, ...(codec ? { l2Codec: codec } : {}) });
     return {
       cache,
       async close() {
@@ -28,4 +33,17 @@ export async function openCache(target: CacheTarget, opts: { l1MaxEntries?: numb
     await l2.close();
     throw e;
   }
+}
+
+function sealedCodec(cipher: PiiCipher): L2Codec {
+  return {
+    encode: (key, json) => Buffer.from(cipher.seal(key, json)).toString('base64'),
+    decode: (key, stored) => {
+      try {
+        return cipher.open<string>(key, Buffer.from(stored, 'base64'));
+      } catch {
+        return null; // sealed under another key (rotated) or not sealed: a miss, loaded again
+      }
+    },
+  };
 }

@@ -27,7 +27,20 @@ export interface TwoLayerCacheOptions {
    */
   l1MaxBytes?: number;
   l1TtlMs?: number;
+  /**
+   * How values are kept in L2 (the JSON as is by default). The Redis L2 seals them: gathered records
+   * hold SSNs, birth dates and addresses, which must not sit in Redis in the clear.
+   */
+  l2Codec?: L2Codec;
 }
+
+export interface L2Codec {
+  encode(key: string, json: string): string;
+  /** The JSON back, or null when the stored value cannot be opened (then it is a miss). */
+  decode(key: string, stored: string): string | null;
+}
+
+const PLAIN: L2Codec = { encode: (_k, json) => json, decode: (_k, stored) => stored };
 
 interface Flight { promise: Promise<unknown>; stale: boolean }
 
@@ -42,6 +55,7 @@ export class TwoLayerCache {
   private readonly l1: LRUCache<string, { v: unknown }>;
   private readonly l2: L2Store;
   private readonly l1TtlMs: number;
+  private readonly codec: L2Codec;
   private readonly flights = new Map<string, Flight>();
   private readonly counters: CacheStats = {
     l1: { hits: 0, misses: 0 }, l2: { hits: 0, misses: 0 }, loads: 0, invalidationsReceived: 0, resets: 0,
@@ -51,6 +65,7 @@ export class TwoLayerCache {
   private constructor(opts: TwoLayerCacheOptions) {
     this.l2 = opts.l2;
     this.l1TtlMs = opts.l1TtlMs ?? 60_000;
+    this.codec = opts.l2Codec ?? PLAIN;
     this.l1 = new LRUCache({ max: opts.l1MaxEntries ?? 50_000, maxSize: opts.l1MaxBytes ?? 32 * 1024 * 1024, ttl: this.l1TtlMs, ttlAutopurge: false });
   }
 
@@ -134,7 +149,7 @@ export class TwoLayerCache {
     const raw = await this.l2.getMany(keys);
     const missing: string[] = [];
     keys.forEach((key, i) => {
-      const text = raw[i];
+      const text = this.fromL2(key, raw[i]);
       if (text == null) {
         this.counters.l2.misses++;
         missing.push(key);
@@ -155,7 +170,7 @@ export class TwoLayerCache {
         found.set(key, v);
         if (this.flights.get(key)?.stale) continue;
         const value = JSON.stringify(v);
-        writes.push({ key, value, ttlMs: opts.ttlMs });
+        writes.push({ key, value: this.codec.encode(key, value), ttlMs: opts.ttlMs });
         this.putL1(key, v, opts, value.length);
       }
       if (writes.length) await this.l2.setMany(writes);
@@ -165,9 +180,9 @@ export class TwoLayerCache {
 
   /** Writes through both layers. */
   async setMany(entries: ReadonlyArray<{ key: string; value: unknown }>, opts: ReadOptions): Promise<void> {
-    const writes = entries.map(({ key, value }) => ({ key, value: JSON.stringify(value), ttlMs: opts.ttlMs }));
-    entries.forEach(({ key, value }, i) => this.putL1(key, value, opts, writes[i]!.value.length));
-    await this.l2.setMany(writes);
+    const json = entries.map(({ value }) => JSON.stringify(value));
+    entries.forEach(({ key, value }, i) => this.putL1(key, value, opts, json[i]!.length));
+    await this.l2.setMany(entries.map(({ key }, i) => ({ key, value: this.codec.encode(key, json[i]!), ttlMs: opts.ttlMs })));
   }
 
   /**
@@ -193,7 +208,7 @@ export class TwoLayerCache {
     if (needL2.length === 0) return out;
     const raw = await this.l2.getMany(needL2);
     for (let i = 0; i < needL2.length; i++) {
-      const text = raw[i];
+      const text = this.fromL2(needL2[i]!, raw[i]);
       if (text == null) {
         this.counters.l2.misses++;
         continue;
@@ -225,6 +240,11 @@ export class TwoLayerCache {
     if (msg.kind === 'key') this.l1.delete(msg.value);
     else for (const k of [...this.l1.keys()]) if (matches(k)) this.l1.delete(k);
     for (const [k, f] of this.flights) if (matches(k)) f.stale = true;
+  }
+
+  private fromL2(key: string, stored: string | null | undefined): string | null {
+    if (stored == null) return null;
+    return this.codec.decode(key, stored);
   }
 
   private putL1(key: string, v: unknown, opts: ReadOptions, jsonBytes: number): void {

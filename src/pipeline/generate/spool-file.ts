@@ -16,7 +16,7 @@ import { pgpEncryptStream } from './pgp-encrypt-stream.js';
 export interface SpoolResult { path: string; bytes: number; sha256: string }
 
 export async function openSpool(opts: { path: string; gzip: boolean; pgpPublicKey?: string }): Promise<{ input: Writable; done: Promise<SpoolResult> }> {
-  await mkdir(dirname(opts.path), { recursive: true });
+  await mkdir(dirname(opts.path), { recursive: true, mode: 0o700 });
   const tmp = `${opts.path}.part`;
   const hash = createHash('sha256');
   let bytes = 0;
@@ -31,7 +31,7 @@ export async function openSpool(opts: { path: string; gzip: boolean; pgpPublicKe
   if (opts.gzip) stages.push(createGzip({ level: 6 }));
   if (opts.pgpPublicKey) stages.push(await pgpEncryptStream(opts.pgpPublicKey));
   const input = new PassThrough({ highWaterMark: 256 * 1024 });
-  const chain: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [input, ...stages, measure, createWriteStream(tmp)];
+  const chain: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [input, ...stages, measure, createWriteStream(tmp, { mode: 0o600 })];
   const done = pipeline(chain).then(async () => {
     await rename(tmp, opts.path);
     return { path: opts.path, bytes, sha256: hash.digest('hex') };

@@ -58,7 +58,7 @@ const WRITE_BATCH = 1 << 20;
  */
 async function spool(data: ReadableStream<Uint8Array>, dest: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
-  const out = await open(dest, 'w');
+  const out = await open(dest, 'w', 0o600);
   let size = 0;
   try {
     let batch: Uint8Array[] = [];

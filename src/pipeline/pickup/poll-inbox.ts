@@ -113,7 +113,7 @@ async function isReady(deps: PollDeps, req: PollRequest, entry: FileEntry, names
 async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: FileEntry, sizes: Map<string, number>, result: PollResult): Promise<void> {
   const ep = req.endpoint;
   const dirs = { download: join(deps.spoolDir, 'download'), inbound: join(deps.spoolDir, 'inbound'), quarantine: join(deps.spoolDir, 'quarantine') };
-  await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true })));
+  await Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
   const token = randomUUID();
   const fileId = `in_${token}`;
   const downloaded = join(dirs.download, `${token}.raw`);
@@ -189,7 +189,7 @@ async function download(store: FileStore, path: string, dest: string): Promise<{
   const hash = createHash('sha256');
   let size = 0;
   const tap = new Transform({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); } });
-  await pipeline(store.read(path), tap, createWriteStream(dest));
+  await pipeline(store.read(path), tap, createWriteStream(dest, { mode: 0o600 }));
   return { sha256: hash.digest('hex'), size };
 }
 

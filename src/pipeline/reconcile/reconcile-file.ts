@@ -61,7 +61,7 @@ export async function reconcileFile(db: Database, opts: { fileId: string; report
 async function writeReport(db: Database, dir: string, name: string, fileId: string, answersFileId: string | null): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
-  const out = createWriteStream(path);
+  const out = createWriteStream(path, { mode: 0o600 });
   const write = async (cells: Array<string | number>) => {
     if (!out.write(`${cells.map(csvCell).join(',')}\r\n`)) await once(out, 'drain');
   };
