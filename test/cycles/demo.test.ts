@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,30 @@ describe('vendorflow demo', () => {
       expect(failed?.stderr).toMatch(/127\.0\.0\.1:1/);
       expect(failed?.stderr).not.toMatch(/are up/);
       expect(existsSync(join(home, 'demo'))).toBe(false); // no client key, no vendor directory: nothing was started
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('stops its simulators and vendor when interrupted (SIGINT to the demo process alone), exit 130', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
+    try {
+      const env = { ...process.env, VENDORFLOW_HOME: home, DATABASE_URL: '', REDIS_URL: '', VENDORFLOW_PII_KEY: '' };
+      const child = spawn(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '20000', '--latency', '50'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      const simPid = await new Promise<number>((resolve, reject) => {
+        child.stderr!.on('data', (d) => {
+          stderr += String(d);
+          const m = /simulators \(pid (\d+)\)/.exec(stderr);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', () => reject(new Error(`demo exited before starting: ${stderr}`)));
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      const alive = () => { try { process.kill(simPid, 0); return true; } catch { return false; } };
+      await expect.poll(alive, { timeout: 5_000 }).toBe(false);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -46,6 +46,16 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           home: base.home, specs, employees: opts.employees, seed: opts.seed, latencyMs: opts.latency,
           startServices: (o) => spawnSimulators({ employees: o.employees, seed: o.seed, knobs: { latencyMs: o.latencyMs, jitterMs: Math.round(o.latencyMs / 5) } }),
         });
+        // Interrupted (Ctrl-C, or a signal to this process alone): the simulators' child and the SFTP
+        // server go with us, and the database is closed cleanly if that is quick.
+        const interrupted = (signal: NodeJS.Signals) => {
+          ctx.err.write(`vendorflow demo: ${signal}: stopping\n`);
+          setTimeout(() => process.exit(signal === 'SIGINT' ? 130 : 143), 10_000).unref();
+          void closePlatform().catch(() => undefined).then(() => env.stop()).catch(() => undefined)
+            .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+        };
+        process.once('SIGINT', interrupted);
+        process.once('SIGTERM', interrupted);
         try {
           const endpoint = Object.values(env.pipeline.vendorEndpoints)[0];
           say(`  simulators (pid ${env.services.pid ?? '-'}) and the demo vendor (sftp://${endpoint?.host}:${endpoint?.port}, host key ${endpoint?.hostKeyFingerprint}) are up`);
@@ -68,6 +78,8 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             process.exit(process.exitCode ?? 0);
           }, 15_000).unref();
         } finally {
+          process.off('SIGINT', interrupted);
+          process.off('SIGTERM', interrupted);
           await closePlatform();
           await env.stop();
         }
