@@ -97,7 +97,11 @@ export interface VendorOutcome {
   vendorId: string; cycleId: string; status: string; stage: string; sla: string | null; error: string | null;
   file: { name: string | null; bytes: number; records: number };
   transfer: { seconds: number; mbPerSecond: number | null };
-  response: { received: number; applied: number; merged: number; rejected: number; conflicted: number; skipped: number; identitiesHold: boolean | null };
+  response: {
+    received: number; applied: number; merged: number; rejected: number; conflicted: number; skipped: number; identitiesHold: boolean | null;
+    /** Why the whole response was set aside (nothing applied), or null. */
+    quarantined: string | null;
+  };
   stageMs: Record<string, number>;
 }
 
@@ -148,6 +152,7 @@ function vendorOutcome(c: CycleRow): VendorOutcome {
       received: num(k['reconcile.received']), applied: num(k['reconcile.applied']), merged: num(k['reconcile.merged']),
       rejected: num(k['reconcile.rejected']), conflicted: num(k['reconcile.conflicted']), skipped: num(k['reconcile.skipped']),
       identitiesHold: identities === undefined ? null : identities === true && k['reconcile.sentIdentityHolds'] === true,
+      quarantined: k['ingest.status'] === 'quarantined' ? String(k['ingest.reason'] ?? 'quarantined') : null,
     },
     stageMs,
   };

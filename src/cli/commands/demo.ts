@@ -103,10 +103,13 @@ function printReport(out: NodeJS.WritableStream, r: DemoReport): void {
     (r.calls.ratio ? ` (${r.calls.ratio}× fewer)` : ''));
   w();
   table(['vendor', 'status', 'file', 'size', 'records', 'transfer', 'received', 'applied', 'rejected', 'conflicted', 'skipped', 'SLA'],
-    r.vendors.map((v) => [v.vendorId, v.status, v.file.name ?? '-', formatBytes(v.file.bytes), v.file.records,
+    r.vendors.map((v) => [v.vendorId, v.response.quarantined ? 'quarantined' : v.status, v.file.name ?? '-', formatBytes(v.file.bytes), v.file.records,
       v.transfer.mbPerSecond === null ? '-' : `${v.transfer.mbPerSecond} MB/s`, v.response.received, v.response.applied + v.response.merged,
       v.response.rejected, v.response.conflicted, v.response.skipped, v.sla ?? '-']));
   w();
+  const quarantined = r.vendors.filter((x) => x.response.quarantined);
+  for (const v of quarantined) w(`  ${v.vendorId}: response quarantined, nothing applied — ${v.response.quarantined}`);
+  if (quarantined.length) w();
   table(['stage', 'seconds', 'peak RSS MB'], r.stages.map((s) => [s.stage, s.seconds, s.peakRssMb]));
   w();
   table(['process', 'peak RSS MB'], r.processes.map((p) => [p.name, p.peakRssMb]));
