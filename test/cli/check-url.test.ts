@@ -96,3 +96,13 @@ describe('vendorflow check-url', () => {
     expect(r.err).toMatch(/no URLs/);
   });
 });
+
+describe('check-url with a resolver hosts file it cannot use', () => {
+  it('is a configuration error naming the key (exit 2), not an internal one', () => {
+    const r = spawnSync(process.execPath, ['bin/vendorflow.js', 'check-url', 'https://example.com/'], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, VENDORFLOW_RESOLVER_HOSTS: join(dir, 'missing-hosts'), VENDORFLOW_CONFIG: '' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/VENDORFLOW_RESOLVER_HOSTS.*cannot read .*missing-hosts/);
+  });
+});

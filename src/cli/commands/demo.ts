@@ -13,7 +13,7 @@ import type { CliContext } from '../program.js';
  */
 export const DEMO_EMPLOYEES = 5000;
 
-interface DemoOptions { employees: number; seed: number; tenant: string; latency: number; vendor: string[] }
+interface DemoOptions { employees: number; seed: number; tenant: string; latency: number; vendor?: string[] }
 
 export function registerDemo(program: Command, ctx: CliContext): void {
   program.command('demo')
@@ -22,12 +22,12 @@ export function registerDemo(program: Command, ctx: CliContext): void {
     .option('--latency <ms>', 'simulated latency of every internal-service call', wholeNumber({ min: 0, max: 60_000 }), 100)
     .option('--seed <n>', 'seed of the synthetic enterprise and the vendor answers', wholeNumber(), 42)
     .option('--tenant <id>', 'tenant id', identifier, 'demo')
-    .option('--vendor <id...>', 'vendors (default: the three example vendors)', [])
+    .option('--vendor <id...>', 'vendors (default: the three example vendors)')
     .action(async (opts: DemoOptions, cmd: Command) => {
       const g = globalOptions(cmd);
       const base = ctx.loadConfig(g.config);
       const registry = loadVendorRegistry(base.pipeline.vendorSpecs ?? EXAMPLE_VENDOR_FILES);
-      const specs = opts.vendor.length ? opts.vendor.map((v) => registry.get(v)) : registry.list();
+      const specs = opts.vendor?.length ? opts.vendor.map((v) => registry.get(v)) : registry.list();
       const say = (line: string) => { if (!g.json) ctx.err.write(`${line}\n`); };
       say(`vendorflow demo: ${opts.employees} employees, ${specs.length} vendors, simulated latency ${opts.latency} ms`);
       // The platform first: a bad database URL, an unreachable Redis or a wrong PII key stops the demo

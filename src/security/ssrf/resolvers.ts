@@ -1,3 +1,4 @@
+import { VendorflowError } from '../../shared/errors.js';
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { parseAddress } from './classify-address.js';
@@ -19,7 +20,17 @@ export function systemResolver(): Resolver {
  * `VENDORFLOW_RESOLVER_HOSTS=FILE` points the CLI at one.
  */
 export function hostsFileResolver(path: string): Resolver {
-  return mapResolver(parseHostsFile(readFileSync(path, 'utf8'), path));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new VendorflowError('CONFIG_INVALID', `config: ssrf.resolverHosts (VENDORFLOW_RESOLVER_HOSTS): cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return mapResolver(parseHostsFile(text, path));
+  } catch (e) {
+    throw new VendorflowError('CONFIG_INVALID', `config: ssrf.resolverHosts (VENDORFLOW_RESOLVER_HOSTS): ${(e as Error).message}`);
+  }
 }
 
 /** A resolver answering from a fixed map (tests, benchmarks); unknown names do not resolve. */
