@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { generateSshKeyPair } from '../engines/files/ssh-key-pair.js';
 import type { Config } from '../config/schema.js';
 import type { Database } from '../engines/database/port.js';
-import { createLocalStore } from '../engines/files/local-store.js';
 import { PLANS } from '../sim/catalog.js';
 import { startVendorResponder, startVendorSimulator, type VendorResponder } from '../sim/vendor/vendor-simulator.js';
 import type { VendorSpec } from '../vendors/spec-schema.js';
@@ -71,7 +70,7 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
     writeFileSync(`${keyPath}.pub`, k.public);
   }
   const services = await o.startServices({ employees: o.employees, seed: o.seed, latencyMs: o.latencyMs });
-  const answering = { specs: o.specs.filter((s) => !o.silent?.includes(s.id)), seed: o.seed, pollMs: o.vendorPollMs ?? 500 };
+  const answering = { specs: o.specs, silent: o.silent ?? [], seed: o.seed, pollMs: o.vendorPollMs ?? 500 };
   let vendor: VendorResponder;
   let endpoint: Config['pipeline']['vendorEndpoints'][string];
   let closeHost = async () => {};
@@ -81,12 +80,10 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
       closeHost = () => host.close();
       const hostKeyPath = join(dir, 'vendor_host_client_key');
       writeFileSync(hostKeyPath, host.privateKey, { mode: 0o600 });
-      await makeVendorDirectories(host.root, o.specs);
       vendor = await startVendorResponder({ root: host.root, ...answering });
       endpoint = { host: host.host, port: host.port, username: host.username, privateKey: `file:${hostKeyPath}`, hostKeyFingerprint: host.hostKeySha256 };
     } else {
       const root = join(dir, 'vendor');
-      await makeVendorDirectories(root, o.specs);
       const sim = await startVendorSimulator({ root, username: VENDOR_USER, authorizedKeys: [readFileSync(`${keyPath}.pub`, 'utf8')], ...answering });
       vendor = sim;
       endpoint = {
@@ -111,12 +108,6 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
       await services.stop();
     },
   };
-}
-
-/** Every vendor's directories, the silent ones' too: a vendor that never answers still takes files. */
-async function makeVendorDirectories(root: string, specs: readonly VendorSpec[]): Promise<void> {
-  const store = createLocalStore(root);
-  for (const spec of specs) for (const d of [spec.sftp.outbox, spec.sftp.inbox]) await store.mkdirp(d);
 }
 
 /**

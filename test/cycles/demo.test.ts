@@ -7,10 +7,19 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
+/** A fresh VENDORFLOW_HOME for one demo, removed afterwards. */
+async function inHome(fn: (home: string) => Promise<void>): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
+  try {
+    await fn(home);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 describe('vendorflow demo', () => {
   it('runs with zero set-up to its summary: calls, files, transfers, per-vendor outcomes, stages, processes', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
-    try {
+    await inHome(async (home) => {
       const env = { ...process.env, VENDORFLOW_HOME: home, DATABASE_URL: '', REDIS_URL: '', VENDORFLOW_PII_KEY: '' };
       const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '600', '--latency', '1', '--json'],
         { cwd: ROOT, env, maxBuffer: 1 << 22, timeout: 240_000 });
@@ -29,14 +38,11 @@ describe('vendorflow demo', () => {
       expect(r.processes.map((p: { name: string }) => p.name)).toEqual([expect.stringMatching(/^vendorflow/), expect.stringMatching(/^simulators/)]);
       for (const p of r.processes) expect(p.peakRssMb).toBeGreaterThan(0);
       expect(r.next.length).toBeGreaterThan(0);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    });
   }, 300_000);
 
   it('stops on an unreachable database before starting the simulators or the demo vendor (exit 69, naming it)', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
-    try {
+    await inHome(async (home) => {
       const env = { ...process.env, VENDORFLOW_HOME: home, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere', REDIS_URL: '', PII_KEY: Buffer.alloc(32, 7).toString('base64'), VENDORFLOW_PII_KEY: 'env:PII_KEY' };
       const failed = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '100'], { cwd: ROOT, env, timeout: 60_000 })
         .then(() => null, (e: { code: number; stderr: string }) => e);
@@ -44,14 +50,11 @@ describe('vendorflow demo', () => {
       expect(failed?.stderr).toMatch(/127\.0\.0\.1:1/);
       expect(failed?.stderr).not.toMatch(/are up/);
       expect(existsSync(join(home, 'demo'))).toBe(false); // no client key, no vendor directory: nothing was started
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    });
   }, 120_000);
 
   it('stops its simulators and vendor when interrupted (SIGINT to the demo process alone), exit 130', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'vf-demo-'));
-    try {
+    await inHome(async (home) => {
       const env = { ...process.env, VENDORFLOW_HOME: home, DATABASE_URL: '', REDIS_URL: '', VENDORFLOW_PII_KEY: '' };
       const child = spawn(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '20000', '--latency', '50'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
@@ -68,8 +71,6 @@ describe('vendorflow demo', () => {
       expect(await exited).toBe(130);
       const alive = () => { try { process.kill(simPid, 0); return true; } catch { return false; } };
       await expect.poll(alive, { timeout: 5_000 }).toBe(false);
-    } finally {
-      rmSync(home, { recursive: true, force: true });
-    }
+    });
   }, 120_000);
 });

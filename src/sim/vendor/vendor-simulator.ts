@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buffer, text } from 'node:stream/consumers';
 import * as openpgp from 'openpgp';
 import { generateSshKeyPair } from '../../engines/files/ssh-key-pair.js';
 import { createLocalStore } from '../../engines/files/local-store.js';
@@ -33,10 +34,8 @@ export async function answerDeliveredFiles(store: FileStore, specs: readonly Ven
       // A marker records which delivery was answered: a file delivered again under the same name
       // (a new run against a fresh database numbers its files from 1 again) is a new delivery.
       const delivery = `${entry.size} ${entry.mtimeMs}`;
-      if (answered.has(entry.name) && (await readText(store, joinPath(answeredDir, entry.name))) === delivery) continue;
-      const parts: Buffer[] = [];
-      for await (const chunk of store.read(entry.path)) parts.push(chunk as Buffer);
-      const response = await generateResponse(spec, entry.name, Buffer.concat(parts), { seed: opts.seed, ...(opts.messy !== undefined ? { messy: opts.messy } : {}) });
+      if (answered.has(entry.name) && (await text(store.read(joinPath(answeredDir, entry.name)))) === delivery) continue;
+      const response = await generateResponse(spec, entry.name, await buffer(store.read(entry.path)), { seed: opts.seed, ...(opts.messy !== undefined ? { messy: opts.messy } : {}) });
       let content = response.content;
       let name = response.name;
       if (opts.encryptTo) {
@@ -60,16 +59,12 @@ export async function answerDeliveredFiles(store: FileStore, specs: readonly Ven
   return written;
 }
 
-async function readText(store: FileStore, path: string): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const chunk of store.read(path)) parts.push(chunk as Buffer);
-  return Buffer.concat(parts).toString('utf8');
-}
-
 export interface VendorResponderOptions extends AnswerOptions {
   /** The vendor's files as this machine sees them (what its SFTP server serves as `/`); keys under `.sim/`. */
   root: string;
   specs: readonly VendorSpec[];
+  /** Vendors that take deliveries but never answer (to see a response window run out). */
+  silent?: readonly string[];
   pollMs?: number;
 }
 
@@ -95,10 +90,11 @@ export async function startVendorResponder(opts: VendorResponderOptions): Promis
   }
   const pgp = JSON.parse(readFileSync(pgpPath, 'utf8')) as { publicKey: string };
   const store = createLocalStore(opts.root);
-  // A real vendor has its directories in place before anyone connects.
+  // A real vendor has its directories in place before anyone connects, a silent one's too.
   for (const spec of opts.specs) for (const dir of [spec.sftp.outbox, spec.sftp.inbox]) await store.mkdirp(dir);
+  const answering = opts.specs.filter((s) => !opts.silent?.includes(s.id));
   let running: Promise<string[]> | undefined;
-  const answerNow = () => (running ??= answerDeliveredFiles(store, opts.specs, opts).finally(() => { running = undefined; }));
+  const answerNow = () => (running ??= answerDeliveredFiles(store, answering, opts).finally(() => { running = undefined; }));
   const timer = setInterval(() => { void answerNow().catch(() => undefined); }, opts.pollMs ?? 1_000);
   timer.unref();
   return {
