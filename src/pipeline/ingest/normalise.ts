@@ -30,6 +30,18 @@ export function hasSpecialChars(text: string): boolean {
   return CLEANED_OR_INVALID.test(text);
 }
 
+/**
+ * `value.trim()`, but a value that starts and ends with a printable ASCII character (nearly every
+ * one) is returned as it is, without the call.
+ */
+export function trimmed(value: string): string {
+  const n = value.length;
+  if (n === 0) return value;
+  const a = value.charCodeAt(0);
+  const b = value.charCodeAt(n - 1);
+  return a > 32 && a < 127 && b > 32 && b < 127 ? value : value.trim();
+}
+
 /** True when decoding met an invalid byte sequence (decoders substitute U+FFFD). */
 export function hasReplacementChar(value: string): boolean {
   return value.includes('\uFFFD');
@@ -58,8 +70,14 @@ export interface DateFormat {
   read(value: string): string | null;
 }
 
-/** One step of a compiled date pattern: a literal character, or digits (min..max) / a month abbreviation. */
-type Step = { lit: number } | { part: 'y' | 'm' | 'd'; min: number; max: number } | { part: 'mon' };
+/**
+ * One step of a compiled date pattern: a literal character, digits (min..max) into y, m or d, or a
+ * month abbreviation. One object shape for every kind, so the scan's property reads stay monomorphic.
+ */
+const LIT = 0;
+const NUM = 1;
+const MON = 2;
+interface Step { kind: typeof LIT | typeof NUM | typeof MON; lit: number; part: 'y' | 'm' | 'd' | 'mon'; min: number; max: number }
 const DIGITS: Record<string, [number, number]> = { YYYY: [4, 4], yyyy: [4, 4], DD: [2, 2], dd: [2, 2], MM: [2, 2], D: [1, 2], d: [1, 2], M: [1, 2] };
 
 /**
@@ -76,13 +94,13 @@ export function compileDateFormat(pattern: string): DateFormat {
       re += TOKENS[token]!.re;
       parts.push(TOKENS[token]!.part);
       const part = TOKENS[token]!.part;
-      steps.push(part === 'mon' ? { part } : { part, min: DIGITS[token]![0], max: DIGITS[token]![1] });
+      steps.push(part === 'mon' ? { kind: MON, lit: 0, part, min: 3, max: 3 } : { kind: NUM, lit: 0, part, min: DIGITS[token]![0], max: DIGITS[token]![1] });
       i += token.length;
     } else if (/[A-Za-z]/.test(pattern[i]!)) {
       throw new Error(`unknown date pattern letter "${pattern[i]}" in "${pattern}"`);
     } else {
       re += pattern[i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      steps.push({ lit: pattern.charCodeAt(i) });
+      steps.push({ kind: LIT, lit: pattern.charCodeAt(i), part: 'y', min: 1, max: 1 });
       i++;
     }
   }
@@ -96,9 +114,12 @@ export function compileDateFormat(pattern: string): DateFormat {
   const isDigit = (c: number) => c >= 48 && c <= 57;
   const scannable = steps.every((st, k) => {
     const next = steps[k + 1];
-    return !('min' in st) || st.min === st.max || !next || ('lit' in next && !isDigit(next.lit));
+    return st.kind !== NUM || st.min === st.max || !next || (next.kind === LIT && !isDigit(next.lit));
   });
-  if (scannable) format.read = (value) => scanDate(steps, value);
+  // A value outside these lengths cannot match: refused before any scan.
+  const minLength = steps.reduce((a, st) => a + st.min, 0);
+  const maxLength = steps.reduce((a, st) => a + st.max, 0);
+  if (scannable) format.read = (value) => (value.length < minLength || value.length > maxLength ? null : scanDate(steps, value));
   return format;
 }
 
@@ -111,10 +132,10 @@ function scanDate(steps: readonly Step[], value: string): string | null {
   let d = 0;
   for (let k = 0; k < steps.length; k++) {
     const st = steps[k]!;
-    if ('lit' in st) {
+    if (st.kind === LIT) {
       if (i >= n || value.charCodeAt(i) !== st.lit) return null;
       i++;
-    } else if (st.part === 'mon') {
+    } else if (st.kind === MON) {
       if (i + 3 > n) return null;
       mo = monthOf(value.charCodeAt(i), value.charCodeAt(i + 1), value.charCodeAt(i + 2));
       if (mo === 0) return null;
@@ -148,9 +169,12 @@ function isAsciiLetter(x: number): boolean {
   return (x >= 65 && x <= 90) || (x >= 97 && x <= 122);
 }
 
+/** "01".."31": a date's month and day without a number-to-string conversion each. */
+const TWO_DIGITS = Array.from({ length: 32 }, (_, k) => String(k).padStart(2, '0'));
+
 function isoDate(y: number, mo: number, d: number): string | null {
   if (y < 1800 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo)) return null;
-  return `${y}-${mo < 10 ? '0' : ''}${mo}-${d < 10 ? '0' : ''}${d}`;
+  return `${y}-${TWO_DIGITS[mo]}-${TWO_DIGITS[d]}`;
 }
 
 function toIso(format: DateFormat, value: string): string | null {
@@ -172,7 +196,7 @@ function toIso(format: DateFormat, value: string): string | null {
 
 function daysIn(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(m) ? 30 : 31;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
 export type DatePreference = 'month-first' | 'day-first';
@@ -189,18 +213,32 @@ function monthFirst(f: DateFormat): boolean {
  * be flagged.
  */
 export function parseDate(value: string, formats: readonly DateFormat[], preference: DatePreference = 'month-first'): Parsed<string> {
-  // Nearly every value has one reading: find it without building the list of readings.
+  const iso = readDate(value, formats);
+  if (iso === AMBIGUOUS) return ambiguousDate(value, formats, preference);
+  if (iso === null) return { ok: false, reason: badDate(formats) };
+  return { ok: true, value: iso };
+}
+
+/** What readDate returns for a value more than one format reads, as different dates. */
+export const AMBIGUOUS = Symbol('ambiguous date');
+
+/**
+ * parseDate's common case without its result object: the one reading as YYYY-MM-DD, null when none,
+ * or AMBIGUOUS (then parseDate says which reading the preference chose).
+ */
+export function readDate(value: string, formats: readonly DateFormat[]): string | null | typeof AMBIGUOUS {
   let first: string | null = null;
   for (let k = 0; k < formats.length; k++) {
     const iso = formats[k]!.read(value);
     if (iso === null) continue;
     if (first === null) { first = iso; continue; }
-    if (iso !== first) return ambiguousDate(value, formats, preference);
+    if (iso !== first) return AMBIGUOUS;
   }
-  if (first === null) {
-    return { ok: false, reason: `not a valid date in an accepted format (${formats.map((f) => f.pattern).join(', ')})` };
-  }
-  return { ok: true, value: first };
+  return first;
+}
+
+export function badDate(formats: readonly DateFormat[]): string {
+  return `not a valid date in an accepted format (${formats.map((f) => f.pattern).join(', ')})`;
 }
 
 function ambiguousDate(value: string, formats: readonly DateFormat[], preference: DatePreference): Parsed<string> {
@@ -223,10 +261,27 @@ const BAD_AMOUNT = 'not an amount (digits, optional currency symbol, thousands s
 
 /**
  * Exact decimal string (never a float): `$1,234.50` → `1234.50`, `(12.5)` → `-12.50`, `-$3` → `-3.00`.
- * Thousands separators must be well placed; at most four decimals. One pass over the characters:
- * this runs for every amount of every row.
+ * Thousands separators must be well placed; at most four decimals.
  */
 export function parseMoney(value: string): Parsed<string> {
+  const v = readMoney(value);
+  if (typeof v === 'string') return { ok: true, value: v };
+  return { ok: false, reason: v === MONEY_MINUSES ? 'an amount with more than one minus sign' : BAD_AMOUNT };
+}
+
+/** readMoney's refusals: not an amount at all, or one with more than one minus sign. */
+export const MONEY_BAD = 0;
+export const MONEY_MINUSES = 1;
+
+export function moneyReason(code: typeof MONEY_BAD | typeof MONEY_MINUSES): string {
+  return code === MONEY_MINUSES ? 'an amount with more than one minus sign' : BAD_AMOUNT;
+}
+
+/**
+ * parseMoney without its result object, in one pass over the characters (this runs for every amount
+ * of every row): the canonical amount, or why not. Most amounts come back as one slice of the value.
+ */
+export function readMoney(value: string): string | typeof MONEY_BAD | typeof MONEY_MINUSES {
   const n = value.length;
   let i = 0;
   let minus = 0;
@@ -242,49 +297,65 @@ export function parseMoney(value: string): Parsed<string> {
     if (!currency && c >= 65 && c <= 90 && CURRENCY_WORDS.includes(value.slice(i, i + 3))) { currency = true; i += 2; continue; }
     break;
   }
-  // Whole part: digits with well-placed thousands separators, cut out by group (not built per digit).
-  let whole = '';
-  let groupStart = i;
+  // Whole part: digits with well-placed thousands separators; leading zeros (all but the last) skipped.
+  const wholeStart = i;
+  let commas = 0;
   let group = -1; // digits since the last thousands separator; -1 before any separator
   let firstGroup = 0;
+  let zeros = 0; // leading zeros of the whole part while nothing else has been seen
   for (; i < n; i++) {
     const c = value.charCodeAt(i);
     if (c >= 48 && c <= 57) {
-      if (group >= 0) group++; else firstGroup++;
+      if (group >= 0) group++;
+      else {
+        if (c === 48 && zeros === firstGroup) zeros++;
+        firstGroup++;
+      }
     } else if (c === 44) { // ','
-      if ((group === -1 && (firstGroup < 1 || firstGroup > 3)) || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
+      if ((group === -1 && (firstGroup < 1 || firstGroup > 3)) || (group >= 0 && group !== 3)) return MONEY_BAD;
       group = 0;
-      whole += value.slice(groupStart, i);
-      groupStart = i + 1;
+      commas++;
     } else break;
   }
-  if (firstGroup === 0 || (group >= 0 && group !== 3)) return { ok: false, reason: BAD_AMOUNT };
-  whole += value.slice(groupStart, i);
-  let frac = '';
+  if (firstGroup === 0 || (group >= 0 && group !== 3)) return MONEY_BAD;
+  const wholeEnd = i;
+  let fracStart = i;
+  let fracEnd = i;
   if (i < n && value.charCodeAt(i) === 46) { // '.'
-    const fracStart = ++i;
+    fracStart = ++i;
     while (i < n && value.charCodeAt(i) >= 48 && value.charCodeAt(i) <= 57) i++;
-    if (i === fracStart || i - fracStart > 4) return { ok: false, reason: BAD_AMOUNT };
-    frac = value.slice(fracStart, i);
+    if (i === fracStart || i - fracStart > 4) return MONEY_BAD;
+    fracEnd = i;
   }
   for (; i < n; i++) {
     const c = value.charCodeAt(i);
     if (c === 32) continue;
     if (c === 41 && paren) { paren = false; continue; } // ')'
-    return { ok: false, reason: BAD_AMOUNT };
+    return MONEY_BAD;
   }
-  if (paren) return { ok: false, reason: BAD_AMOUNT };
-  if (minus > 1) return { ok: false, reason: 'an amount with more than one minus sign' };
+  if (paren) return MONEY_BAD;
+  if (minus > 1) return MONEY_MINUSES;
+  const fracLength = fracEnd - fracStart;
+  const frac = fracLength >= 2 ? '' : fracLength === 0 ? '00' : `${value[fracStart]}0`;
+  if (commas === 0) {
+    // Leading zeros go, but a whole part of zeros keeps its last one.
+    const skip = zeros === firstGroup ? zeros - 1 : zeros;
+    const sign = minus && !(zeros === firstGroup && isAllZeros(value, fracStart, fracEnd)) ? '-' : '';
+    // The common case: the amount is one piece of the value.
+    if (fracLength >= 2) return sign + value.slice(wholeStart + skip, fracEnd);
+    return `${sign}${value.slice(wholeStart + skip, wholeEnd)}.${frac}`;
+  }
+  let whole = value.slice(wholeStart, wholeEnd).replaceAll(',', '');
   let w = 0;
   while (w < whole.length - 1 && whole.charCodeAt(w) === 48) w++;
   if (w) whole = whole.slice(w);
-  if (frac.length < 2) frac = frac.padEnd(2, '0');
-  const isZero = whole === '0' && isAllZeros(frac);
-  return { ok: true, value: minus && !isZero ? `-${whole}.${frac}` : `${whole}.${frac}` };
+  const fraction = fracLength >= 2 ? value.slice(fracStart, fracEnd) : frac;
+  const sign = minus && !(whole === '0' && isAllZeros(fraction, 0, fraction.length)) ? '-' : '';
+  return `${sign}${whole}.${fraction}`;
 }
 
-function isAllZeros(digits: string): boolean {
-  for (let k = 0; k < digits.length; k++) if (digits.charCodeAt(k) !== 48) return false;
+function isAllZeros(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) !== 48) return false;
   return true;
 }
 

@@ -1,5 +1,5 @@
 import type { CompiledIngestSpec, IngestColumn } from './ingest-spec.js';
-import { cleanText, hasReplacementChar, hasSpecialChars, maskSsnLike, needsCleaning, parseDate, parseInteger, parseMoney, parseSsn, type Parsed } from './normalise.js';
+import { AMBIGUOUS, badDate, cleanText, hasReplacementChar, hasSpecialChars, maskSsnLike, moneyReason, parseDate, parseInteger, parseSsn, readDate, readMoney, needsCleaning, trimmed, type Parsed } from './normalise.js';
 
 /**
  * Row error codes stored in row_errors.code. A *warning* keeps the row applied (the value it concerns
@@ -44,6 +44,14 @@ export interface ValidatedRow {
 
 export interface SourceRecord { fields: string[]; line: number; raw: string; malformed?: string }
 
+/** How a column's value is read (decided once per column, compared per value). */
+const TEXT = 0;
+const DATE = 1;
+const MONEY = 2;
+const OTHER = 3;
+const EMPLOYEE = 1;
+const PLAN = 2;
+
 /**
  * Pure pass over one record: clean, type-check and normalise each column the spec names.
  * `index[k]` is the position in the record of spec column k (-1: absent from this file).
@@ -58,6 +66,10 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
   // Everything about a column that does not depend on the row, decided once.
   const cols = columns.map((c, k) => ({
     c, at: index[k]!, formats: formatsByColumn[k]!,
+    kind: c.type === 'date' ? DATE : c.type === 'money' || c.type === 'decimal' ? MONEY : c.type === 'integer' || c.type === 'ssn' ? OTHER : TEXT,
+    role: c.role === 'employeeId' ? EMPLOYEE : c.role === 'planCode' ? PLAN : 0,
+    isUrl: c.type === 'url',
+    keep: Boolean(c.field),
     sensitive: Boolean(c.sensitive || c.type === 'ssn'),
     mustHave: Boolean(c.required || c.role === 'employeeId' || c.role === 'planCode'),
     invalidCode: (c.type === 'date' ? 'INVALID_DATE' : c.type === 'integer' ? 'INVALID_INTEGER' : c.type === 'ssn' ? 'INVALID_SSN' : 'INVALID_AMOUNT') as RowErrorCode,
@@ -90,50 +102,68 @@ export function createRowValidator(compiled: CompiledIngestSpec, index: readonly
       issues.push({ col: '*', code: 'COLUMN_COUNT', message: `expected ${expectedFields} fields, found ${fields.length}` });
     }
     for (let k = 0; k < cols.length; k++) {
-      const { c, at, sensitive } = cols[k]!;
+      const col = cols[k]!;
+      const c = col.c;
       clean[k] = null;
-      const rawValue = at >= 0 ? fields[at] : undefined;
+      const rawValue = col.at >= 0 ? fields[col.at] : undefined;
       if (suspect && rawValue !== undefined && hasReplacementChar(rawValue)) {
         issues.push({ col: c.name, code: 'ENCODING_INVALID', message: `${c.name}: invalid byte sequence for ${spec.encoding}` });
         continue;
       }
-      const v = rawValue === undefined ? '' : dirty ? cleanText(rawValue) : rawValue.trim();
+      const v = rawValue === undefined ? '' : dirty ? cleanText(rawValue) : trimmed(rawValue);
       if (v === '') {
-        if (cols[k]!.mustHave) issues.push({ col: c.name, code: 'REQUIRED_MISSING', message: `${c.name}: required value is empty` });
+        if (col.mustHave) issues.push({ col: c.name, code: 'REQUIRED_MISSING', message: `${c.name}: required value is empty` });
         continue;
       }
       if (c.maxLength && v.length > c.maxLength) {
         issues.push({ col: c.name, code: 'TOO_LONG', message: `${c.name}: ${v.length} characters, at most ${c.maxLength}` });
         continue;
       }
-      let parsed: Parsed<string | number>;
-      switch (c.type) {
-        case 'date': parsed = parseDate(v, cols[k]!.formats, compiled.preference); break;
-        case 'money': case 'decimal': parsed = parseMoney(v); break;
-        case 'integer': parsed = parseInteger(v); break;
-        case 'ssn': parsed = parseSsn(v); break;
-        default: parsed = { ok: true, value: v };
+      // Dates and amounts (nearly every typed value) are read without a result object; the reason
+      // for a refusal is worked out only then.
+      let value: string | number;
+      let refused: string | null = null;
+      if (col.kind === DATE) {
+        const iso = readDate(v, col.formats);
+        if (iso === AMBIGUOUS) {
+          const parsed = parseDate(v, col.formats, compiled.preference) as { value: string; ambiguous: string };
+          issues.push({ col: c.name, code: 'DATE_AMBIGUOUS', message: `${c.name}: "${v}" ${parsed.ambiguous}` });
+          value = parsed.value;
+        } else if (iso === null) {
+          refused = badDate(col.formats);
+          value = '';
+        } else value = iso;
+      } else if (col.kind === MONEY) {
+        const amount = readMoney(v);
+        if (typeof amount === 'string') value = amount;
+        else { refused = moneyReason(amount); value = ''; }
+      } else if (col.kind === TEXT) {
+        value = v;
+      } else {
+        const parsed: Parsed<string | number> = c.type === 'integer' ? parseInteger(v) : parseSsn(v);
+        if (parsed.ok) value = parsed.value;
+        else { refused = parsed.reason; value = ''; }
       }
-      if (!parsed.ok) {
-        const shown = sensitive ? '' : ` "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
-        issues.push({ col: c.name, code: cols[k]!.invalidCode, message: `${c.name}:${shown} ${parsed.reason}` });
+      if (refused !== null) {
+        const shown = col.sensitive ? '' : ` "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
+        issues.push({ col: c.name, code: col.invalidCode, message: `${c.name}:${shown} ${refused}` });
         continue;
       }
-      if (parsed.ambiguous) issues.push({ col: c.name, code: 'DATE_AMBIGUOUS', message: `${c.name}: "${v}" ${parsed.ambiguous}` });
-      const text = typeof parsed.value === 'string' ? parsed.value : String(parsed.value);
+      const text = typeof value === 'string' ? value : String(value);
       clean[k] = text;
-      if (c.role === 'employeeId') employeeId = text;
-      else if (c.role === 'planCode') planCode = planCodeMap.get(text) ?? text;
-      if (c.type === 'url') urls.push({ col: c.name, field: c.field, url: v });
-      if (c.field) parsedValues[k] = parsed.value;
+      if (col.role === EMPLOYEE) employeeId = text;
+      else if (col.role === PLAN) planCode = planCodeMap.get(text) ?? text;
+      if (col.isUrl) urls.push({ col: c.name, field: c.field, url: v });
+      if (col.keep) parsedValues[k] = value;
     }
-    for (const [start, end, rule] of orderRules) {
+    for (let r = 0; r < orderRules.length; r++) {
+      const [start, end, rule] = orderRules[r]!;
       const s = clean[start];
       const e = clean[end];
       if (s && e && e < s) issues.push({ col: rule.end, code: 'DATE_ORDER', message: `${rule.end} ${e} is before ${rule.start} ${s}` });
     }
     let rejected = false;
-    for (const i of issues) if (!WARNING_CODES.includes(i.code)) rejected = true;
+    for (let i = 0; i < issues.length; i++) if (!WARNING_CODES.includes(issues[i]!.code)) rejected = true;
     return new Row(record, mask, valueFields, parsedValues, employeeId, planCode, urls, issues, rejected);
   };
 }
