@@ -2,10 +2,10 @@ import type { Database } from '../../engines/database/port.js';
 import type { MemberHash, OutboundMember } from '../../engines/database/repositories/outbound-files.js';
 import type { PiiCipher } from '../../security/pii-cipher.js';
 import type { VendorSpec } from '../../vendors/spec-schema.js';
-import { fromSnapshotParts } from '../load-employees.js';
 import { imageHash, joinImage, type OutboundRecord, type RecordImage } from '../format/outbound-record.js';
 import { createRecordBuilder, type BuildProblem } from '../format/record-builder.js';
 import { maintenanceCode } from './maintenance-code.js';
+import { snapshotPages } from './snapshot-pages.js';
 
 /**
  * The records of one outbound file, page by page: a keyset page of the run's snapshots is turned
@@ -30,12 +30,10 @@ const key = (e: string, p: string) => `${e}\u0000${p}`;
 
 export async function* plannedRecordPages(input: PlanInput): AsyncGenerator<RecordPage> {
   const { db, pii, tenantId, spec, kind } = input;
-  const pageSize = input.pageSize ?? 1000;
   const builder = createRecordBuilder({ spec, settings: input.settings, asOf: input.asOf });
   let after: string | null = null;
-  for (;;) {
-    const page = await db.read((r) => r.gather.snapshotsPage(input.runId, after, pageSize));
-    const last = page.length === pageSize ? page[page.length - 1]!.employeeId : null;
+  for await (const page of snapshotPages({ db, pii, tenantId, runId: input.runId, pageSize: input.pageSize ?? 1000 })) {
+    const last = page.last;
     // A full file ignores history; a change file needs the delivered hashes of this key range.
     const hashes = kind === 'change' ? await hashesIn(db, tenantId, spec.id, after, last) : new Map<string, MemberHash>();
     const records: PlannedRecord[] = [];
@@ -43,13 +41,13 @@ export async function* plannedRecordPages(input: PlanInput): AsyncGenerator<Reco
     const keep = new Set<string>(); // member × plan keys that must not be terminated
     const untouchable = new Set<string>(); // employees whose snapshot is incomplete
     let incomplete = 0;
-    for (const row of page) {
-      if (row.status !== 'complete' || !row.data) {
-        untouchable.add(row.employeeId);
+    for (const { employeeId, snapshot } of page.employees) {
+      if (!snapshot) {
+        untouchable.add(employeeId);
         incomplete++;
         continue;
       }
-      const built = builder.build(fromSnapshotParts(tenantId, row.data, row.pii, pii));
+      const built = builder.build(snapshot);
       for (const p of built.problems) keep.add(key(p.employeeId, p.planCode));
       problems.push(...built.problems);
       for (const rec of built.records) {
@@ -73,7 +71,6 @@ export async function* plannedRecordPages(input: PlanInput): AsyncGenerator<Reco
       for (const m of sent) records.push(terminationOf(m, tenantId, pii, input.asOf));
     }
     yield { records, problems, incomplete };
-    if (last === null) return;
     after = last;
   }
 }
