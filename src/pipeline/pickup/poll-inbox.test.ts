@@ -2,12 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../engines/database/open-database.js';
 import type { Database } from '../../engines/database/port.js';
+import type { FileStore } from '../../engines/files/port.js';
 import { ENDPOINT_KINDS, startEndpoint, type TestEndpoint } from '../../../test/support/file-endpoints.js';
-import { createSessionPool, type Connect } from '../deliver/session-pool.js';
+import { connectSftp, createSessionPool, type Connect } from '../deliver/session-pool.js';
 import type { VendorEndpoint } from '../deliver/vendor-endpoint.js';
 import { pollInbox, type InboundFile, type PollRequest } from './poll-inbox.js';
 
@@ -183,6 +185,48 @@ describe('pollInbox with PGP', () => {
     expect(existsSync(join(s.spoolDir, 'inbound')) ? readdirSync(join(s.spoolDir, 'inbound')) : []).toEqual([]);
     expect(readdirSync(join(s.spoolDir, 'download'))).toEqual([]);
     expect(readdirSync(s.inboxOnDisk)).toEqual([]);
+  }, 30_000);
+
+  it('decrypts while downloading, and a download cut off part-way is a transfer failure (nothing quarantined, nothing left)', async () => {
+    const s = setup(ep, { archive: { mode: 'delete' }, doneMarker: '.done' });
+    const plain = randomBytes(2 * 1024 * 1024);
+    const encrypted = await encrypt(plain, false);
+    writeFileSync(join(s.inboxOnDisk, 'CUT.csv.pgp'), encrypted);
+    writeFileSync(join(s.inboxOnDisk, 'CUT.csv.pgp.done'), '');
+    const decrypt = { privateKeyArmored: keys.privateKey };
+    // The session's reads stop with an error after half the file, as a dropped connection would.
+    const cutConnect: Connect = async (endpoint) => {
+      const store = await connectSftp(endpoint);
+      return Object.assign(Object.create(store) as FileStore, {
+        read: (path: string) => {
+          let sent = 0;
+          const cut = new Transform({
+            transform(chunk: Buffer, _e, cb) {
+              sent += chunk.length;
+              if (sent > encrypted.length / 2) cb(new Error('connection reset'));
+              else cb(null, chunk);
+            },
+          });
+          return store.read(path).pipe(cut);
+        },
+      });
+    };
+    const pollWith = async (connect?: Connect) => {
+      const sessions = createSessionPool(connect ? { connect } : {});
+      try {
+        return await pollInbox({ db, sessions, spoolDir: s.spoolDir }, { tenantId: 't1', endpoint: s.endpoint, decrypt, handOn: async (f) => { s.handed.push(f); } });
+      } finally {
+        await sessions.close();
+      }
+    };
+    await expect(pollWith(cutConnect)).rejects.toThrow(/connection reset/);
+    expect(readdirSync(join(s.spoolDir, 'download'))).toEqual([]);
+    expect(existsSync(join(s.spoolDir, 'quarantine')) ? readdirSync(join(s.spoolDir, 'quarantine')) : []).toEqual([]);
+    expect(s.handed).toEqual([]);
+    // The file stays in the inbox, and the next poll over a sound connection takes it whole.
+    const r = await pollWith();
+    expect(r.taken.map((f) => f.name)).toEqual(['CUT.csv.pgp']);
+    expect(sha(readFileSync(r.taken[0]!.path))).toBe(sha(plain));
   }, 30_000);
 
   it('rejects an unsigned file when the vendor key is pinned for signatures', async () => {

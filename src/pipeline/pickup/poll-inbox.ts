@@ -10,7 +10,7 @@ import { joinPath, type FileEntry, type FileStore } from '../../engines/files/po
 import { isVendorflowError, NonRetryableError } from '../../shared/errors.js';
 import type { SessionPool } from '../deliver/session-pool.js';
 import { toPgpDecryption, type VendorEndpoint } from '../deliver/vendor-endpoint.js';
-import { decryptToFile, type PgpDecryption } from './pgp-decrypt.js';
+import { DecryptFeed, decryptToFile, type PgpDecryption } from './pgp-decrypt.js';
 
 /** A vendor file taken from the inbox, decrypted and verified, ready for ingest. */
 export interface InboundFile {
@@ -117,19 +117,33 @@ async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: F
   const token = randomUUID();
   const fileId = `in_${token}`;
   const downloaded = join(dirs.download, `${token}.raw`);
+  // An encrypted file is decrypted as it downloads (the transfer and the decryption overlap); the
+  // download still lands whole on disk, for the quarantine should its integrity check fail.
+  const plain = req.decrypt ? join(dirs.download, `${token}.plain`) : downloaded;
+  const feed = req.decrypt ? new DecryptFeed() : null;
+  const decrypted = feed ? decryptToFile(feed.stream, plain, req.decrypt!, entry.name) : null;
+  // Settled below in every path; until then a failure must not count as unhandled.
+  decrypted?.then(() => feed!.abandon(), () => feed!.abandon());
+  /** Waits for the decryption to stop and removes what it wrote (it removes its output itself on failure). */
+  const dropDecrypted = async () => {
+    if (decrypted) await decrypted.then(() => rm(plain, { force: true }), () => undefined);
+  };
   // A download cut off part-way leaves nothing behind in the spool; the next poll starts again.
-  const raw = await download(store, entry.path, downloaded).catch(async (e: unknown) => {
+  const raw = await download(store, entry.path, downloaded, feed).catch(async (e: unknown) => {
+    feed?.fail(e instanceof Error ? e : new Error(String(e)));
+    await dropDecrypted();
     await rm(downloaded, { force: true });
     throw e;
   });
 
-  let plain = downloaded;
   let content = raw;
   try {
-    if (ep.sha256Sidecar) await checkSidecar(store, entry, sizes, raw.sha256);
-    if (req.decrypt) {
-      plain = join(dirs.download, `${token}.plain`);
-      content = await decryptToFile(downloaded, plain, req.decrypt, entry.name);
+    if (ep.sha256Sidecar) await checkSidecar(store, entry, sizes, raw.sha256).catch(async (e: unknown) => {
+      await dropDecrypted();
+      throw e;
+    });
+    if (decrypted) {
+      content = await decrypted;
       await rm(downloaded, { force: true });
     }
   } catch (e) {
@@ -184,12 +198,20 @@ async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: F
   await deps.db.unitOfWork((r) => r.transfers.forgetObservations(req.tenantId, ep.vendorId, { name: entry.name }));
 }
 
-/** Streams a remote file to `dest`, hashing on the way. */
-async function download(store: FileStore, path: string, dest: string): Promise<{ sha256: string; size: number }> {
+/** Streams a remote file to `dest`, hashing on the way, and into the decryption's feed when there is one. */
+async function download(store: FileStore, path: string, dest: string, feed: DecryptFeed | null): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
-  const tap = new Transform({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); size += chunk.length; cb(null, chunk); } });
+  const tap = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (!feed) return cb(null, chunk);
+      feed.write(chunk).then(() => cb(null, chunk), cb);
+    },
+  });
   await pipeline(store.read(path), tap, createWriteStream(dest, { mode: 0o600 }));
+  feed?.end();
   return { sha256: hash.digest('hex'), size };
 }
 
