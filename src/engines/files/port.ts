@@ -24,6 +24,11 @@ export interface FileWriter {
    * Once it resolves the writer no longer needs `chunk`: the caller may refill the same buffer.
    */
   write(chunk: Buffer): Promise<void>;
+  /**
+   * The largest single write request. A chunk is cut into requests of this size, so chunks that are a
+   * multiple of it leave no short request behind at each chunk's end.
+   */
+  readonly pieceSize: number;
   readonly acknowledged: number;
   /** Called whenever `acknowledged` advances. */
   onAcknowledged(listener: (offset: number) => void): void;

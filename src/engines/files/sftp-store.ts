@@ -5,6 +5,7 @@ import { hostKeyFingerprint, normaliseFingerprint } from './host-key.js';
 import type { FileEntry, FileStore } from './port.js';
 import { baseName } from './port.js';
 import { SftpReader } from './sftp-reader.js';
+import { createDirectWrite } from './sftp-direct-write.js';
 import { createWindowedWriter } from './windowed-writer.js';
 
 export interface SftpEndpoint {
@@ -133,18 +134,19 @@ export async function openSftpStore(ep: SftpEndpoint): Promise<SftpStore> {
     async openWriter(path, { offset }) {
       const handle = await call<Buffer>((cb) => sftp.open(path, offset === 0 ? 'w' : 'r+', cb));
       if (offset > 0) await call((cb) => sftp.fsetstat(handle, { size: offset }, cb));
+      const directWrite = createDirectWrite(sftp);
       return createWindowedWriter({
         start: offset,
         pieceSize: maxWrite,
         maxInFlight: Math.max(4, Math.floor(WRITE_WINDOW_BYTES / maxWrite)),
-        // ssh2 copies `piece` into the request packet before write() returns, so the caller's buffer
-        // is free for reuse once the piece is issued (pieces never exceed its write limit, so it never
-        // re-reads the buffer for a continuation). A 255 KB request leaves as eight 32 KB SSH packets:
-        // corked, they go out in one writev instead of eight writes, and the server wakes once for them.
+        // Both paths copy `piece` before returning, so the caller's buffer is free for reuse once the
+        // piece is issued (pieces never exceed the write limit, so ssh2 never re-reads the buffer for a
+        // continuation). A 255 KB request leaves as eight 32 KB SSH packets: corked, they go out in one
+        // writev instead of eight writes, and the server wakes once for them.
         issue: (piece, position) => call((cb) => {
           socket.cork();
           try {
-            sftp.write(handle, piece, 0, piece.length, position, cb);
+            if (!directWrite(handle, piece, position, cb)) sftp.write(handle, piece, 0, piece.length, position, cb);
           } finally {
             socket.uncork();
           }

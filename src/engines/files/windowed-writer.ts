@@ -44,6 +44,7 @@ export function createWindowedWriter(opts: WindowedWriterOptions): FileWriter {
   };
 
   return {
+    pieceSize: opts.pieceSize,
     get acknowledged() { return acknowledged; },
     onAcknowledged(listener) { listeners.push(listener); },
     async write(chunk) {
