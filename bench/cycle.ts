@@ -101,7 +101,7 @@ async function embedded(employees: number, latencyMs: number, scheduledFor: stri
 }
 
 /** `--x-profile=DIR`: workers write V8 CPU profiles there (where a distributed run spends its time). */
-let workerNodeArgs: string[] = [];
+let workerNodeOptions = '';
 
 async function distributed(employees: number, latencyMs: number, workers: number, scheduledFor: string): Promise<Outcome> {
   const name = `vf_bench_${randomBytes(4).toString('hex')}`;
@@ -115,7 +115,10 @@ async function distributed(employees: number, latencyMs: number, workers: number
   try {
     await enrolTenant(platform.db, 'bench', w.specs);
     for (let i = 0; i < workers; i++) {
-      children.push(spawn(process.execPath, [...workerNodeArgs, join(ROOT, 'bin/vendorflow.js'), 'worker', '--config', w.configFile], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }));
+      // Started as an operator starts them: the program itself, so its shebang's node flags apply.
+      children.push(spawn(join(ROOT, 'bin/vendorflow.js'), ['worker', '--config', w.configFile], {
+        cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: workerNodeOptions },
+      }));
     }
     // Workers are up once each has registered with BullMQ; give tsx its start-up before the clock runs.
     await new Promise((r) => setTimeout(r, 4000));
@@ -168,7 +171,7 @@ async function pgliteLoadRss(employees: number): Promise<number> {
 const bench: BenchFn = async ({ quick, args }) => {
   // --x-sizes=10000,50000 runs part of the full matrix (each 100k run takes minutes).
   const profileDir = args.find((a) => a.startsWith('--x-profile='))?.slice('--x-profile='.length);
-  workerNodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  workerNodeOptions = profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : '';
   const chosen = args.find((a) => a.startsWith('--x-sizes='))?.slice('--x-sizes='.length).split(',').map(Number);
   const sizes = chosen ?? (quick ? [1000] : [10_000, 50_000, 100_000]);
   const latency = quick ? 2 : 100;
