@@ -23,7 +23,13 @@ const redisUrl = z.string().refine((v) => {
 /** A secret is never a value in config: it names where the value lives. */
 export const SecretRef = z.string().regex(/^(env|file):.+$/, 'expected a secret reference "env:NAME" or "file:/path"');
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+// Environment values arrive as text: a whole number is read as one, anything else is reported as
+// given ("expected a whole number"), not as NaN.
+const int = (min: number, max: number) => z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
+  z.number({ error: (issue) => (issue.code === 'invalid_type' ? 'expected a whole number' : undefined) })
+    .int({ error: 'expected a whole number' }).min(min).max(max),
+);
 
 export const ConfigSchema = z.object({
   /** Working directory for the embedded engines: PGlite data, spool, keys. */
