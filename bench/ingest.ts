@@ -5,7 +5,8 @@
  * set-based UPDATE + audit INSERT issued raw (no file, no validation) and a one-row-at-a-time loop;
  * pass 1 with its database checks on both engines; download + decrypt + pass 1 of 100 MB (20 MB with
  * --quick) beside OpenSSH sftp + gpg -d + a newline count. Throughputs are wall-clock; the CPU-time
- * figures beside them say how much a loaded machine held the wall-clock ones back.
+ * figures beside them say how much a loaded machine held the wall-clock ones back. The children run
+ * with bin/vendorflow.js's node flags, as the product does.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,13 +21,17 @@ import { checkUrl, mapResolver, vendorPolicy } from '../src/security/ssrf/index.
 import { createTestDatabase, type EngineName } from '../test/support/databases.js';
 import { peakRssMb, round, vs, type BenchOptions, type Metrics } from './report.js';
 import { BENCH_SPEC, benchEmployee, HEADER, responseRow, responseValues, writeResponseFile } from './support/ingest-data.js';
+import { launcherNodeFlags } from './support/launcher-flags.js';
 import type { PickupComparison } from './support/pickup-vs-openssh.js';
 
 const exec = promisify(execFile);
 const MB = 1e6;
 
+/** Children run with the launcher's node flags, as the product does. */
+const NODE_FLAGS = launcherNodeFlags();
+
 async function reader(which: string, file: string): Promise<{ records: number; seconds: number; cpuSeconds: number; maxRssMb: number }> {
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL('./support/csv-throughput.ts', import.meta.url).pathname, which, file], { maxBuffer: 1 << 20 });
+  const { stdout } = await exec(process.execPath, [...NODE_FLAGS, '--import', 'tsx', new URL('./support/csv-throughput.ts', import.meta.url).pathname, which, file], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout);
 }
 
@@ -85,7 +90,7 @@ async function pickupBench(quick: boolean, dir: string, metrics: Metrics): Promi
   const [pickupLabel, pickupBytes] = quick ? ['20mb', 20 * MB] : ['100mb', 100 * MB];
   const plain = join(dir, `pickup-${pickupLabel}.csv`);
   const pickupRows = await writeResponseFile(plain, pickupBytes, { invalidEvery: 500 });
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', new URL('./support/pickup-child.ts', import.meta.url).pathname, plain, dir, quick ? '1' : '2'], { maxBuffer: 1 << 20 });
+  const { stdout } = await exec(process.execPath, [...NODE_FLAGS, '--import', 'tsx', new URL('./support/pickup-child.ts', import.meta.url).pathname, plain, dir, quick ? '1' : '2'], { maxBuffer: 1 << 20 });
   const pick = JSON.parse(stdout) as PickupComparison & { maxRssMb: number };
   if (pick.rows !== pickupRows || pick.newlines !== pickupRows + 1) throw new Error(`pickup read ${pick.rows} rows, wc -l ${pick.newlines}; file has ${pickupRows}`);
   metrics[`download_decrypt_pass1_${pickupLabel}`] = vs(pick.ours, 's', 'sftp get + gpg -d | wc -l', pick.openssh, '<= 2x the OpenSSH + GnuPG time');
