@@ -97,6 +97,7 @@ async function pickupBench(quick: boolean, dir: string, metrics: Metrics): Promi
   // Where our time goes: the pickup (connect, download, decrypt + verify, claim), then pass 1.
   metrics[`download_decrypt_pass1_${pickupLabel}_pickup_part`] = { value: round(pick.oursPickup), unit: 's' };
   metrics[`download_decrypt_pass1_${pickupLabel}_pass1_part`] = { value: round(pick.oursPass1), unit: 's' };
+  metrics[`download_decrypt_pass1_${pickupLabel}_cpu`] = vs(pick.oursCpu, 'cpu-s', 'sftp + ssh + gpg + wc', pick.opensshCpu);
   metrics[`download_decrypt_pass1_${pickupLabel}_rss`] = { value: round(pick.maxRssMb, 1), unit: 'MB' };
 }
 

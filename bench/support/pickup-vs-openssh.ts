@@ -28,9 +28,24 @@ export interface PickupComparison {
   oursPickup: number;
   oursPass1: number;
   openssh: number;
+  /**
+   * CPU seconds (user + system, least of the rounds): ours is this process (all its threads); OpenSSH's
+   * is its client processes (sftp, ssh, gpg, wc). Neither counts the sshd serving the file. A loaded
+   * machine stretches wall-clock times; these say what each side costs.
+   */
+  oursCpu: number;
+  opensshCpu: number;
   /** Rows pass 1 read, and newlines `wc -l` counted (the header and every row end in one). */
   rows: number;
   newlines: number;
+}
+
+/** The children's user + system time from the second line of the shell's `times`. */
+function childrenCpu(timesOutput: string): number {
+  const line = timesOutput.trim().split('\n').at(-1) ?? '';
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim());
+  if (!m) throw new Error(`cannot read the shell's times: ${JSON.stringify(timesOutput)}`);
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
 }
 
 /** Times each side `rounds` times, alternating, and keeps each side's best (least disturbed) run. */
@@ -60,18 +75,20 @@ export async function pickupVsOpenssh(plainFile: string, dir: string, rounds: nu
     const batch = join(dir, 'sftp-batch');
     writeFileSync(batch, `get ${remote} ${join(dir, 'openssh-download.pgp')}\n`);
 
-    const best = { ours: Infinity, oursPickup: 0, oursPass1: 0, openssh: Infinity };
+    const best = { ours: Infinity, oursPickup: 0, oursPass1: 0, openssh: Infinity, oursCpu: Infinity, opensshCpu: Infinity };
     let rows = 0;
     let newlines = 0;
     for (let round = 0; round < rounds; round++) {
-      // OpenSSH: sftp download, then gpg -d | wc -l (a newline count, no CSV parsing at all).
+      // OpenSSH: sftp download, then gpg -d | wc -l (a newline count, no CSV parsing at all); the
+      // shell's `times` reports its children's CPU time (sftp with its ssh, gpg, wc).
       copyFileSync(encrypted, remote);
+      const sftp = ['sftp', '-q', '-b', batch, '-i', keyFile, '-P', String(sshd.port), '-o', `Ciphers=${CIPHER}`,
+        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${sshd.username}@${sshd.host}`];
       let t0 = performance.now();
-      execFileSync('sftp', ['-q', '-b', batch, '-i', keyFile, '-P', String(sshd.port), '-o', `Ciphers=${CIPHER}`,
-        '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${sshd.username}@${sshd.host}`], { stdio: 'ignore' });
-      const count = spawnSync('sh', ['-c', 'gpg --batch --quiet --decrypt "$1" | wc -l', 'sh', join(dir, 'openssh-download.pgp')], { env, encoding: 'utf8' });
-      if (count.status !== 0) throw new Error(`gpg -d | wc -l failed: ${count.stderr}`);
+      const count = spawnSync('sh', ['-c', '"$@" >/dev/null && gpg --batch --quiet --decrypt "$0" | wc -l && times >&2', join(dir, 'openssh-download.pgp'), ...sftp], { env, encoding: 'utf8' });
+      if (count.status !== 0) throw new Error(`sftp + gpg -d | wc -l failed: ${count.stderr}`);
       best.openssh = Math.min(best.openssh, (performance.now() - t0) / 1000);
+      best.opensshCpu = Math.min(best.opensshCpu, childrenCpu(count.stderr));
       newlines = Number(count.stdout.trim());
       rmSync(join(dir, 'openssh-download.pgp'));
 
@@ -83,6 +100,7 @@ export async function pickupVsOpenssh(plainFile: string, dir: string, rounds: nu
       const spoolDir = join(dir, `spool-${round}`);
       // A new session pool each round: our side connects and authenticates every time, as sftp does.
       const sessions = createSessionPool();
+      const cpu0 = process.cpuUsage();
       t0 = performance.now();
       let handOnAt = t0;
       let pass1Done = t0;
@@ -96,6 +114,8 @@ export async function pickupVsOpenssh(plainFile: string, dir: string, rounds: nu
         },
       });
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      best.oursCpu = Math.min(best.oursCpu, (cpu.user + cpu.system) / 1e6);
       await sessions.close();
       if (seconds < best.ours) Object.assign(best, { ours: seconds, oursPickup: (handOnAt - t0) / 1000, oursPass1: (pass1Done - handOnAt) / 1000 });
       if (polled.taken.length !== 1) throw new Error(`pickup took ${JSON.stringify(polled)}`);
