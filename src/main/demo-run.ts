@@ -8,7 +8,8 @@ export interface DemoReport extends RunSummary {
   engines: { database: string; queue: string };
   stages: Array<{ stage: string; seconds: number; peakRssMb: number }>;
   processes: Array<{ name: string; pid: number; peakRssMb: number }>;
-  next: string[];
+  /** Commands worth running after the demo, each with what it is for. */
+  next: Array<{ command: string; purpose: string }>;
 }
 
 const CYCLE_STEPS = ['generate', 'deliver', 'await', 'ingest', 'apply', 'reconcile', 'done'];
@@ -82,11 +83,12 @@ export async function runDemo(o: {
         }),
         processes,
         next: [
-          `vendorflow cycle status ${anyCycle}          per stage and per batch`,
-          `vendorflow demo --employees 50000            the full-size demo`,
-          `vendorflow demo --json                      the same summary, machine-readable`,
-          'REDIS_URL=redis://... DATABASE_URL=postgres://... vendorflow worker   scale out: any number of workers',
-          'npm run bench -- cycle --quick                end-to-end benchmark, embedded and distributed',
+          { command: `vendorflow cycle status ${anyCycle}`, purpose: 'one cycle per stage and per batch' },
+          { command: 'vendorflow demo --employees 50000', purpose: 'the full-size demo' },
+          { command: 'vendorflow demo --json', purpose: 'the same summary, machine-readable' },
+          // A distributed deployment must be given the key that seals employee data (embedded mode keeps one under its home).
+          { command: 'DATABASE_URL=postgres://... REDIS_URL=redis://... VENDORFLOW_PII_KEY=env:PII_KEY vendorflow worker', purpose: 'scale out: any number of workers (PII_KEY: 32 random bytes, base64)' },
+          { command: 'npm run bench -- cycle --quick', purpose: 'end-to-end benchmark, embedded and distributed' },
         ],
       };
     } finally {

@@ -38,6 +38,17 @@ describe('vendorflow demo', () => {
       expect(r.processes.map((p: { name: string }) => p.name)).toEqual([expect.stringMatching(/^vendorflow/), expect.stringMatching(/^simulators/)]);
       for (const p of r.processes) expect(p.peakRssMb).toBeGreaterThan(0);
       expect(r.next.length).toBeGreaterThan(0);
+
+      // What the summary points to next: one cycle, stage by stage in pipeline order, with figures.
+      const status = (await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'cycle', 'status', r.vendors[0].cycleId],
+        { cwd: ROOT, env, timeout: 60_000 })).stdout;
+      expect(status).toMatch(/status\s+done\n/);
+      expect(status).toMatch(/gather \d+ of \d+ batches done/);
+      const stages = status.split('\n').filter((l) => /^ {2}(generate|deliver|await|ingest|apply|reconcile) /.test(l));
+      expect(stages.map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual(
+        ['generate done', 'deliver done', 'await done', 'ingest done', 'apply done', 'reconcile done']);
+      expect(stages[0]).toMatch(new RegExp(`records ${r.vendors[0].file.records}\\b`));
+      expect(stages[2]).toMatch(/response at \d\d:\d\d:\d\d/);
     });
   }, 300_000);
 

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { Database } from '../../engines/database/port.js';
-import type { CycleRow } from '../../engines/database/repositories/cycles.js';
+import type { CycleRow, CycleStage } from '../../engines/database/repositories/cycles.js';
 import { openOrchestrator } from '../../main/orchestration.js';
 import { VendorflowError } from '../../shared/errors.js';
-import { globalOptions, printJson, printTable } from '../output.js';
+import { formatBytes, globalOptions, printColumns, printJson, printTable } from '../output.js';
 import type { CliContext } from '../program.js';
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
@@ -61,17 +61,7 @@ export function registerCycle(program: Command, ctx: CliContext): void {
     .action((id: string, _o: unknown, cmd: Command) => withPlatform(cmd, async (p, json) => {
       const s = await describeCycle(p.db, id);
       if (json) return printJson(ctx.out, s);
-      const c = s.cycle;
-      printTable(ctx.out, [
-        ['cycle', `${c.cycleId} (${c.tenantId} / ${c.vendorId}, ${c.kind})`], ['status', `${c.status} at ${c.stage}`],
-        ['attempts', c.attempts], ['sla', c.sla ?? '-'], ['deadline', c.deadline ?? '-'], ['error', c.error ?? '-'],
-        ['run', `${s.run.runId} ${s.run.status}/${s.run.stage}`],
-        ['batches', `${s.run.batches.done} done, ${s.run.batches.failed} failed of ${s.run.batches.total}`],
-        ...Object.entries(c.timings).map(([k, v]) => [`  ${k}`, JSON.stringify(v)] as [string, string]),
-      ]);
-      for (const b of s.batches.filter((b) => b.status !== 'done').slice(0, 20)) {
-        ctx.out.write(`  batch ${b.batchId} ${b.unit} ${b.status} attempts=${b.attempts}${b.error ? ` error=${b.error}` : ''}\n`);
-      }
+      printCycleStatus(ctx.out, s);
     }));
   cycle.command('resume <id>').description('Put a failed cycle back on its stage with fresh attempts')
     .action((id: string, _o: unknown, cmd: Command) => withPlatform(cmd, async (p, json) => {
@@ -85,4 +75,47 @@ export function registerCycle(program: Command, ctx: CliContext): void {
       if (json) printJson(ctx.out, summariseCycle(c));
       else ctx.out.write(`cycle ${id} cancelled at ${c.stage}\n`);
     }));
+}
+
+const STAGES: CycleStage[] = ['generate', 'deliver', 'await', 'ingest', 'apply', 'reconcile'];
+
+/** The human view: the cycle, its stages in pipeline order with their figures, the batches not done. */
+function printCycleStatus(out: NodeJS.WritableStream, s: Awaited<ReturnType<typeof describeCycle>>): void {
+  const c = s.cycle;
+  const b = s.run.batches;
+  printTable(out, [
+    ['cycle', `${c.cycleId} (${c.tenantId} / ${c.vendorId}, ${c.kind})`],
+    ['status', c.stage === 'done' || TERMINAL.has(c.status) ? c.status : `${c.status} at ${c.stage}`],
+    ['sla', `${c.sla ?? 'pending'}${c.deadline ? ` (deadline ${c.deadline})` : ''}`],
+    ['run', `${s.run.runId} ${s.run.status}; gather ${b.done} of ${b.total} batches done${b.failed ? `, ${b.failed} failed` : ''}`],
+    ...(c.error ? [['error', c.error] as [string, string]] : []),
+  ]);
+  out.write('\n');
+  const at = STAGES.indexOf(c.stage as CycleStage);
+  printColumns(out, ['stage', 'state', 'started', 'seconds', 'peak RSS MB', 'figures'], STAGES.map((stage, i) => {
+    const t = (c.timings as Record<string, { ms?: number; rssMb?: number; startedAt?: string } | undefined>)[stage];
+    const state = c.stage === 'done' || (at >= 0 && i < at) ? 'done' : i === at ? c.status : c.status === 'cancelled' ? '-' : 'pending';
+    return [stage, state, t?.startedAt ? t.startedAt.slice(11, 19) : '-', t?.ms === undefined ? '-' : Number((t.ms / 1000).toFixed(1)),
+      t?.rssMb ?? '-', stageFigures(stage, c.counters, c.timings)];
+  }));
+  const open = s.batches.filter((x) => x.status !== 'done');
+  if (open.length) {
+    out.write(`\n  gather batches not done (${open.length}${open.length > 20 ? ', first 20' : ''}):\n`);
+    printColumns(out, ['batch', 'unit', 'employees', 'status', 'attempts', 'owner', 'error'],
+      open.slice(0, 20).map((x) => [x.batchId, x.unit, x.employees, x.status, x.attempts, x.owner ?? '-', x.error ?? '-']));
+  }
+}
+
+/** A stage's counters in a line: counts and short facts; paths and ids are in `--json`. */
+function stageFigures(stage: string, counters: Record<string, unknown>, timings: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(counters)) {
+    if (!key.startsWith(`${stage}.`) || value === null) continue;
+    const name = key.slice(stage.length + 1);
+    if (typeof value === 'number') parts.push(name === 'bytes' || name === 'bytesSent' ? `${name} ${formatBytes(value)}` : `${name} ${value}`);
+    else if (typeof value === 'boolean') parts.push(`${name} ${value ? 'yes' : 'no'}`);
+    else if (typeof value === 'string' && value.length <= 24 && !value.includes('/')) parts.push(`${name} ${value}`);
+  }
+  if (stage === 'await' && typeof timings.responseAt === 'string') parts.push(`response at ${timings.responseAt.slice(11, 19)}`);
+  return parts.join(', ') || '-';
 }

@@ -4,7 +4,7 @@ import { runDemo, type DemoReport } from '../../main/demo-run.js';
 import { spawnSimulators } from '../../sim/index.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../vendors/registry.js';
 import { identifier, wholeNumber } from '../args.js';
-import { globalOptions, printJson } from '../output.js';
+import { formatBytes, globalOptions, printColumns, printJson } from '../output.js';
 import type { CliContext } from '../program.js';
 
 /**
@@ -91,11 +91,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
 
 function printReport(out: NodeJS.WritableStream, r: DemoReport): void {
   const w = (s = '') => out.write(`${s}\n`);
-  const table = (head: string[], rows: Array<Array<string | number>>) => {
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i] ?? '').length)));
-    w(`  ${head.map((h, i) => h.padEnd(widths[i]!)).join('  ')}`);
-    for (const row of rows) w(`  ${row.map((c, i) => (typeof c === 'number' ? String(c).padStart(widths[i]!) : String(c).padEnd(widths[i]!))).join('  ')}`);
-  };
+  const table = (head: string[], rows: Array<Array<string | number>>) => printColumns(out, head, rows);
   w();
   w(`vendorflow demo — run ${r.runId} for tenant ${r.tenantId}: ${r.status} in ${r.seconds} s (${r.engines.database}, ${r.engines.queue} queue)`);
   w();
@@ -104,7 +100,7 @@ function printReport(out: NodeJS.WritableStream, r: DemoReport): void {
   w();
   table(['vendor', 'status', 'file', 'size', 'records', 'transfer', 'received', 'applied', 'rejected', 'conflicted', 'skipped', 'SLA'],
     r.vendors.map((v) => [v.vendorId, v.response.quarantined ? 'quarantined' : v.status, v.file.name ?? '-', formatBytes(v.file.bytes), v.file.records,
-      v.transfer.mbPerSecond === null ? '-' : `${v.transfer.mbPerSecond} MB/s`, v.response.received, v.response.applied + v.response.merged,
+      formatRate(v.file.bytes, v.transfer.seconds), v.response.received, v.response.applied + v.response.merged,
       v.response.rejected, v.response.conflicted, v.response.skipped, v.sla ?? '-']));
   w();
   const quarantined = r.vendors.filter((x) => x.response.quarantined);
@@ -115,7 +111,12 @@ function printReport(out: NodeJS.WritableStream, r: DemoReport): void {
   table(['process', 'peak RSS MB'], r.processes.map((p) => [p.name, p.peakRssMb]));
   w();
   w('Next:');
-  for (const n of r.next) w(`  ${n}`);
+  const width = Math.max(...r.next.map((n) => n.command.length));
+  for (const n of r.next) w(`  ${n.command.padEnd(width)}  ${n.purpose}`);
 }
 
-const formatBytes = (n: number) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KB` : `${n} B`);
+/** A transfer's rate in the unit that reads best (a small file moves in KB/s, not "0 MB/s"). */
+function formatRate(bytes: number, seconds: number): string {
+  if (!(seconds > 0) || bytes === 0) return '-';
+  return `${formatBytes(Math.round(bytes / seconds))}/s`;
+}
