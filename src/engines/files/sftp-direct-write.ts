@@ -7,7 +7,7 @@ import type { SFTPWrapper } from 'ssh2';
  */
 interface Ssh2Internals {
   outgoing?: { id: number; window: number; packetSize: number; state: string };
-  _protocol?: { _kexinit?: unknown; _cipher?: GcmCipher };
+  _protocol?: { _kexinit?: unknown; _queue?: unknown[]; _cipher?: GcmCipher };
   _requests?: Record<number, { cb: (err?: Error) => void }>;
   _writeReqid?: number;
   _buffer?: unknown[];
@@ -34,9 +34,9 @@ const MAX_FREE_BUFFERS = 16;
  * bytes refilled 64 KB at a time (still from the CSPRNG; AES-GCM encrypts the padding anyway).
  *
  * Only when ssh2 would send the request whole and at once: AES-GCM with ssh2's native binding, no key
- * exchange in progress, nothing of ssh2's queued behind the channel window (a request must not land in
- * the middle of another's bytes), and window for all of it. Otherwise returns false and sends nothing:
- * the caller uses `sftp.write`, which queues and waits for window itself.
+ * exchange in progress or packets held back by one, nothing of ssh2's queued behind the channel window
+ * (a request must not land in the middle of another's bytes), and window for all of it. Otherwise
+ * returns false and sends nothing: the caller uses `sftp.write`, which queues and waits for window.
  */
 export function createDirectWrite(sftp: SFTPWrapper): (handle: Buffer, data: Buffer, position: number, cb: (err?: Error) => void) => boolean {
   const s = sftp as unknown as Ssh2Internals;
@@ -67,7 +67,8 @@ export function createDirectWrite(sftp: SFTPWrapper): (handle: Buffer, data: Buf
     const proto = s._protocol;
     const cipher = proto?._cipher;
     if (!out || !proto || !cipher || !s._requests || typeof s._writeReqid !== 'number' || !Array.isArray(s._buffer)) return false;
-    if (out.state !== 'open' || proto._kexinit !== undefined || s._buffer.length > 0) return false;
+    // Packets ssh2 holds back during a key exchange must leave first; so must its queued SFTP bytes.
+    if (out.state !== 'open' || proto._kexinit !== undefined || (proto._queue?.length ?? 0) > 0 || s._buffer.length > 0) return false;
     if (cipher.constructor.name !== 'AESGCMCipherBinding') return false;
 
     // uint32 length, byte WRITE, uint32 id, string handle, uint64 offset, string data
