@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -28,7 +29,9 @@ import { benefitRecordsChecksum, processRssMb, REPORT_STAGES, summariseRun, watc
 import { spawnSimulators } from '../src/sim/index.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../src/vendors/registry.js';
 import { sshdVendorHost } from '../test/support/sshd.js';
+import { compiledEntry } from '../bin/compiled-entry.js';
 import { round, vs, type BenchFn, type Metric, type Metrics } from './report.js';
+import { launcherNodeFlags } from './support/launcher-flags.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -84,7 +87,7 @@ const at = () => new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString(
 async function embedded(employees: number, latencyMs: number, scheduledFor: string): Promise<Outcome> {
   const w = await world(employees, latencyMs, {}, 'embedded');
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/support/cycle-child.ts'), w.configFile, 'bench', scheduledFor],
+    const { stdout } = await run(process.execPath, [...await asProduct('bench/support/cycle-child.ts'), w.configFile, 'bench', scheduledFor],
       { cwd: ROOT, maxBuffer: 1 << 22, env: { ...process.env, DATABASE_URL: '', REDIS_URL: '' } });
     const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
       seconds: number; stages: Record<string, StageObservation>; summary: Awaited<ReturnType<typeof summariseRun>>; peakRssMb: number;
@@ -162,9 +165,19 @@ function processCpuSeconds(pid: number): number {
   return round((Number(fields[11]) + Number(fields[12])) / 100);
 }
 
+/**
+ * Node arguments that run a child script as the product runs (`vendorflow demo`, workers): compiled
+ * into one module, with the launcher's node flags. The embedded run and its PGlite baseline both
+ * run so, so their RSS compares like with like.
+ */
+async function asProduct(script: string): Promise<string[]> {
+  const compiled = await compiledEntry(script);
+  return [...launcherNodeFlags(), ...(compiled ? [fileURLToPath(compiled)] : ['--import', 'tsx', join(ROOT, script)])];
+}
+
 /** Peak RSS of loading the same employees into PGlite, in its own process (the embedded memory baseline). */
 async function pgliteLoadRss(employees: number): Promise<number> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/support/load-child.ts'), 'pglite', String(employees)], { cwd: ROOT, maxBuffer: 1 << 20 });
+  const { stdout } = await run(process.execPath, [...await asProduct('bench/support/load-child.ts'), 'pglite', String(employees)], { cwd: ROOT, maxBuffer: 1 << 20 });
   return (JSON.parse(stdout.trim().split('\n').at(-1)!) as { maxRssMb: number }).maxRssMb;
 }
 
