@@ -155,7 +155,9 @@ describe('HttpClient', () => {
   it('round-robins across replicas, skips a dead one without losing calls, and re-admits it when healthy', async () => {
     const a = await serve((_req, res) => json(res, 200, { from: 'a' }));
     const b = await serve((_req, res) => json(res, 200, { from: 'b' }));
-    const c = client([a.url, b.url], { breaker: { failureThreshold: 2, cooldownMs: 60_000 } });
+    // Health probes time out after their interval (250 ms at least): at 1 s, a loaded machine does not
+    // mark the live replica down too, which would rightly count failures against the service.
+    const c = client([a.url, b.url], { breaker: { failureThreshold: 2, cooldownMs: 60_000 }, healthIntervalMs: 1000 });
     const svc = c.service('svc');
     const call = (i: number) => svc.call({ path: `/r/${i}`, endpoint: '/r/:i' });
     const first = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i)));
