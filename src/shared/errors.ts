@@ -20,6 +20,7 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { exitCode: 70, summary: 'An unexpected internal failure.' },
   HOST_KEY_REJECTED: { exitCode: 69, summary: 'A vendor server presented a host key that does not match the pinned fingerprint.' },
   SFTP_AUTH_FAILED: { exitCode: 69, summary: 'A vendor SFTP server refused our credentials.' },
+  VENDOR_PATH_MISSING: { exitCode: 69, summary: "A directory named in a vendor spec (outbox or inbox) does not exist on the vendor's server." },
   TRANSFER_FAILED: { exitCode: 75, summary: 'A file transfer to or from a vendor failed after its retries.' },
   TRANSFER_VERIFY_FAILED: { exitCode: 75, summary: 'A transferred file did not match its expected size or checksum.' },
   PGP_VERIFY_FAILED: { exitCode: 65, summary: 'A PGP-encrypted vendor file failed decryption or its integrity check.' },

@@ -160,6 +160,23 @@ describe.each(ENDPOINT_KINDS.filter((k) => k !== 'local'))('deliverFile over a l
     }
   }, 90_000);
 
+  it('fails at once, naming the directory, when the outbox does not exist (no retries, nothing written)', async () => {
+    const f = await spool(50_000);
+    const sessions = createSessionPool();
+    const outbox = `${ep.base}/no-such-outbox`;
+    try {
+      await expect(deliverFile({ db, sessions, sleep: noSleep }, {
+        tenantId: 't1', fileId: f.fileId, localPath: f.path, endpoint: endpointFor(ep, { outbox }),
+      })).rejects.toMatchObject({ code: 'VENDOR_PATH_MISSING', message: expect.stringContaining(`outbox ${outbox} does not exist`) });
+      const row = await db.unitOfWork((r) => r.transfers.get('t1', f.fileId));
+      expect(row?.status).toBe('failed');
+      expect((await events(f.fileId)).map((e) => e.outcome)).toEqual(['started', 'failed']);
+      expect(readdirSync(ep.onDisk)).not.toContain('no-such-outbox');
+    } finally {
+      await sessions.close();
+    }
+  });
+
   it('refuses a changed host key with a clear error and writes nothing', async () => {
     const f = await spool(100_000);
     const sessions = createSessionPool();

@@ -130,7 +130,14 @@ async function uploadOnce(deps: DeliverDeps, req: DeliverRequest, store: FileSto
   if (!temp || temp.size < offset || offset > t.size) offset = 0;
   await save({ status: 'uploading', resumeOffset: offset, remotePath: tempPath });
 
-  const writer = await store.openWriter(tempPath, { offset });
+  const writer = await store.openWriter(tempPath, { offset }).catch(async (e: unknown) => {
+    // Retrying cannot create the vendor's directory: say which one is missing, once.
+    if (!(await store.stat(req.endpoint.outbox).catch(() => undefined))) {
+      throw new NonRetryableError('VENDOR_PATH_MISSING',
+        `vendor ${req.endpoint.vendorId}: outbox ${req.endpoint.outbox} does not exist on ${req.endpoint.host}:${req.endpoint.port}`, { cause: e });
+    }
+    throw e;
+  });
   const checkpoints = createCheckpointer(offset, req.checkpointBytes ?? CHECKPOINT_BYTES, (at) => save({ resumeOffset: at }));
   writer.onAcknowledged((acked) => {
     req.onProgress?.({ sent: acked, total: t.size });
