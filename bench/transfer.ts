@@ -13,7 +13,7 @@
  */
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,17 +22,10 @@ import * as openpgp from 'openpgp';
 import { startSshd, type TestSshd } from '../test/support/sshd.js';
 import { round, timed, vs, type BenchFn, type Metrics } from './report.js';
 import type { ClientRequest } from './support/transfer-client.js';
+import { launcherNodeFlags } from './support/launcher-flags.js';
 
 const MB = 1024 * 1024;
 const CIPHER = 'aes128-gcm@openssh.com';
-
-/** The node flags on bin/vendorflow.js's `#!/usr/bin/env -S node ...` line: how the product runs. */
-function launcherNodeFlags(): string[] {
-  const first = readFileSync(new URL('../bin/vendorflow.js', import.meta.url), 'utf8').split('\n', 1)[0]!;
-  const m = /^#!.*?\bnode\b(.*)$/.exec(first);
-  if (!m) throw new Error(`bin/vendorflow.js does not start with a node shebang: ${first}`);
-  return m[1]!.trim().split(/\s+/).filter(Boolean);
-}
 
 type Client = ReturnType<typeof startClient>;
 
