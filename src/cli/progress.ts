@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 
 export interface Progress {
+  /** A total of 0 means not known in advance (a file streamed through): a running count, no percentage. */
   start(label: string, total: number): void;
   update(done: number): void;
   stop(): void;
@@ -12,29 +13,34 @@ export interface Progress {
 export function createProgress(stream: NodeJS.WritableStream & { isTTY?: boolean }, quiet = false): Progress {
   if (quiet) return { start() {}, update() {}, stop() {} };
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar({
-      stream: stream as NodeJS.WriteStream,
-      format: '  {label} [{bar}] {percentage}% {value}/{total} {duration_formatted}',
-      hideCursor: true,
-    }, cliProgress.Presets.shades_classic);
+    const bar = (format: string) => new cliProgress.SingleBar({ stream: stream as NodeJS.WriteStream, format, hideCursor: true }, cliProgress.Presets.shades_classic);
+    let active: cliProgress.SingleBar | undefined;
     return {
-      start: (label, total) => bar.start(total, 0, { label: label.padEnd(12) }),
-      update: (done) => bar.update(done),
-      stop: () => bar.stop(),
+      start(label, total) {
+        active = total > 0 ? bar('  {label} [{bar}] {percentage}% {value}/{total} {duration_formatted}') : bar('  {label} {value} rows {duration_formatted}');
+        active.start(total > 0 ? total : Infinity, 0, { label: label.padEnd(12) });
+      },
+      update: (done) => active?.update(done),
+      stop() { active?.stop(); active = undefined; },
     };
   }
   let label = '';
   let total = 0;
   let lastDecile = -1;
+  let last: number | null = null;
   return {
-    start(l, t) { label = l; total = t; lastDecile = -1; },
+    start(l, t) { label = l; total = t; lastDecile = -1; last = null; },
     update(done) {
-      const decile = total ? Math.floor((done / total) * 10) : 10;
+      if (!total) { last = done; return; } // said once, at stop
+      const decile = Math.floor((done / total) * 10);
       if (decile !== lastDecile) {
         lastDecile = decile;
         stream.write(`  ${label} ${done}/${total} (${decile * 10}%)\n`);
       }
     },
-    stop() {},
+    stop() {
+      if (!total && last !== null) stream.write(`  ${label} ${last} rows\n`);
+      last = null;
+    },
   };
 }

@@ -22,6 +22,8 @@ const CYCLE_STEPS = ['generate', 'deliver', 'await', 'ingest', 'apply', 'reconci
  */
 export async function runDemo(o: {
   platform: Platform; tenantId: string; vendorIds: string[]; err: NodeJS.WritableStream; quiet: boolean; simulatorsPid: number | null;
+  /** On PostgreSQL + Redis: a config file with the demo's services and vendor, for workers that join. */
+  workerConfigFile?: string;
 }): Promise<DemoReport> {
   const { platform } = o;
   const say = (line: string) => { if (!o.quiet) o.err.write(`${line}\n`); };
@@ -83,11 +85,13 @@ export async function runDemo(o: {
         }),
         processes,
         next: [
-          { command: `vendorflow cycle status ${anyCycle}`, purpose: 'one cycle per stage and per batch' },
-          { command: 'vendorflow demo --employees 50000', purpose: 'the full-size demo' },
-          { command: 'vendorflow demo --json', purpose: 'the same summary, machine-readable' },
-          // A distributed deployment must be given the key that seals employee data (embedded mode keeps one under its home).
-          { command: 'DATABASE_URL=postgres://... REDIS_URL=redis://... VENDORFLOW_PII_KEY=env:PII_KEY vendorflow worker', purpose: 'scale out: any number of workers (PII_KEY: 32 random bytes, base64)' },
+          { command: `npx vendorflow cycle status ${anyCycle}`, purpose: `one cycle (${summary.vendors[0]?.vendorId ?? 'a vendor'}) stage by stage, and its gather batches` },
+          { command: 'npx vendorflow demo --employees 50000', purpose: 'the full-size demo' },
+          { command: 'npx vendorflow demo --json', purpose: 'the same summary, machine-readable' },
+          ...(platform.queue.kind === 'in-process'
+            // A distributed deployment must be given the key that seals employee data (embedded mode keeps one under its home).
+            ? [{ command: 'DATABASE_URL=postgres://... REDIS_URL=redis://... VENDORFLOW_PII_KEY=env:PII_KEY npx vendorflow demo', purpose: 'the same on PostgreSQL and Redis, where workers can join (PII_KEY: 32 random bytes, base64)' }]
+            : []),
           { command: 'npm run bench -- cycle --quick', purpose: 'end-to-end benchmark, embedded and distributed' },
         ],
       };

@@ -6,7 +6,7 @@ import { advanceMemberHashes } from '../pipeline/generate/mark-file-delivered.js
 import { generateFile, type GeneratedFile } from '../pipeline/generate/generate-file.js';
 import { deliverFile } from '../pipeline/deliver/deliver-file.js';
 import { correlate, mayBelongToTenant } from '../pipeline/ingest/correlate.js';
-import { ingestSpecFromVendor } from '../pipeline/ingest/from-vendor-spec.js';
+import { ingestSpecForTenant } from '../pipeline/ingest/from-vendor-spec.js';
 import { compileIngestSpec, type CompiledIngestSpec } from '../pipeline/ingest/ingest-spec.js';
 import { ingestFile, type IngestSummary } from '../pipeline/ingest/ingest-file.js';
 import { pollInbox } from '../pipeline/pickup/poll-inbox.js';
@@ -29,12 +29,10 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
   const compiled = new Map<string, CompiledIngestSpec>();
   /** The vendor's response spec, reading its plan codes back through this tenant's outbound plan-code map. */
   const ingestSpec = async (db: Database, tenantId: string, vendorId: string) => {
-    const tv = await db.unitOfWork((r) => r.outboundFiles.tenantVendor(tenantId, vendorId));
-    const outbound = (tv?.settings.planCodes ?? {}) as Record<string, string>;
-    const planCodeMap = Object.fromEntries(Object.entries(outbound).map(([ours, theirs]) => [theirs, ours]));
-    const key = `${vendorId}\u0000${JSON.stringify(planCodeMap)}`;
+    const spec = await ingestSpecForTenant(db, tenantId, env.vendors.get(vendorId));
+    const key = `${vendorId}\u0000${JSON.stringify(spec.planCodeMap)}`;
     let c = compiled.get(key);
-    if (!c) compiled.set(key, c = compileIngestSpec({ ...ingestSpecFromVendor(env.vendors.get(vendorId)), planCodeMap }));
+    if (!c) compiled.set(key, c = compileIngestSpec(spec));
     return c;
   };
   const outboundDir = join(env.spoolDir, 'outbound');

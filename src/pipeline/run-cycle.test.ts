@@ -183,4 +183,29 @@ describe.each(queueTargets)('reconciler with the %s queue', (_name, makeTarget) 
       expect(calls.filter((c) => c === `deliver ${id}`)).toHaveLength(1);
     }
   });
+
+  it('a stage that fails every attempt fails its cycle with the cause, not only the count', async () => {
+    t = await createTestDatabase('postgres');
+    target = makeTarget();
+    const calls: string[] = [];
+    const stages: PipelineStages = {
+      ...testStages(calls),
+      async deliverFile() { throw new Error('vendor sftp.example:22 unreachable: ECONNREFUSED'); },
+    };
+    await t.db.unitOfWork((r) => r.tenants.ensure({ tenantId: 'acme', name: 'Acme' }));
+    const queue = openQueue(target);
+    queues.push(queue);
+    const orch = orchestrator(t.db, queue, stages, 500);
+    await queue.work(bindHandlers(orch.jobs()));
+    const loop = orch.startReconciler(100);
+    try {
+      const { cycleIds } = await orch.startRun({ tenantId: 'acme', vendorIds: ['medical'], kind: 'full' });
+      await until(async () => (await t.db.unitOfWork((r) => r.cycles.get(cycleIds[0]!)))?.status === 'failed', 'the cycle failed', 40_000);
+      const cycle = await t.db.unitOfWork((r) => r.cycles.get(cycleIds[0]!));
+      expect(cycle).toMatchObject({ stage: 'deliver' });
+      expect(cycle!.error).toMatch(/^gave up after \d+ attempts; last error: .*ECONNREFUSED/);
+    } finally {
+      await loop.stop();
+    }
+  }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -49,6 +49,18 @@ describe('vendorflow demo', () => {
         ['generate done', 'deliver done', 'await done', 'ingest done', 'apply done', 'reconcile done']);
       expect(stages[0]).toMatch(new RegExp(`records ${r.vendors[0].file.records}\\b`));
       expect(stages[2]).toMatch(/response at \d\d:\d\d:\d\d/);
+
+      // A vendor's response ingested by hand reads its plan codes as the pipeline does (through the
+      // tenant's plan-code map): the same content, one byte longer so it is a new file, is accepted.
+      const archived = readdirSync(join(home, 'demo', 'vendor'), { recursive: true, encoding: 'utf8' })
+        .find((p) => p.includes('archive') && basename(p).startsWith('ACME_RESP'))!;
+      const copy = join(home, 'acme-response.csv');
+      writeFileSync(copy, Buffer.concat([readFileSync(join(home, 'demo', 'vendor', archived)), Buffer.from('\r\n')]));
+      const ingested = JSON.parse((await promisify(execFile)(process.execPath,
+        [join(ROOT, 'bin/vendorflow.js'), 'ingest', '--tenant', 'demo', '--vendor', 'acme-medical', copy, '--json'], { cwd: ROOT, env, timeout: 60_000 })).stdout);
+      const acme = r.vendors.find((v: { vendorId: string }) => v.vendorId === 'acme-medical');
+      expect(ingested.status).not.toBe('quarantined');
+      expect(ingested.reconciliation.rejected).toBe(acme.response.rejected); // the vendor's deliberate bad rows, nothing more
     });
   }, 300_000);
 

@@ -1,4 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { stringify } from 'yaml';
 import { enrolTenant, startDemoEnvironment } from '../../main/demo-environment.js';
 import { runDemo, type DemoReport } from '../../main/demo-run.js';
 import { spawnSimulators } from '../../sim/index.js';
@@ -64,6 +67,13 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             config: { ...platform.config, pipeline: { ...base.pipeline, ...env.pipeline, responseWindowMs: base.pipeline.responseWindowMs ?? 15 * 60_000 } },
           };
           await enrolTenant(platform.db, opts.tenant, specs);
+          // Workers that join take the demo's jobs, so they need this demo's simulators and vendor
+          // (free ports, chosen now): the file holds them for as long as the demo runs.
+          if (platform.queue.kind === 'bullmq') {
+            const workerConfig = resolve(base.home, 'demo', 'worker.yaml');
+            writeFileSync(workerConfig, stringify({ home: resolve(base.home), pipeline: bound.config.pipeline }), { mode: 0o600 });
+            say(`  workers may join while this demo runs (same DATABASE_URL, REDIS_URL, VENDORFLOW_PII_KEY): npx vendorflow worker --config ${workerConfig}`);
+          }
           const report = await runDemo({
             platform: bound, tenantId: opts.tenant, vendorIds: specs.map((s) => s.id), err: ctx.err, quiet: g.json === true,
             simulatorsPid: env.services.pid ?? null,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CHUNK_SIZE, ingestFile } from '../../pipeline/ingest/ingest-file.js';
-import { ingestSpecFromVendor } from '../../pipeline/ingest/from-vendor-spec.js';
+import { ingestSpecForTenant } from '../../pipeline/ingest/from-vendor-spec.js';
 import { checkUrl, configuredResolver, urlPolicyFromSpec } from '../../security/ssrf/index.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { loadVendorSpecFile } from '../../vendors/load-spec.js';
@@ -41,7 +41,7 @@ export function registerIngest(program: Command, ctx: CliContext): void {
         let stage = '';
         const started = performance.now();
         const summary = await ingestFile({
-          db: platform.db, tenantId: opts.tenant, vendorId: spec.id, path: file, spec: ingestSpecFromVendor(spec),
+          db: platform.db, tenantId: opts.tenant, vendorId: spec.id, path: file, spec: await ingestSpecForTenant(platform.db, opts.tenant, spec),
           answersFileId: opts.answers ?? null, chunkSize, reportDir: join(platform.home, 'reports'),
           checkUrl: (url) => checkUrl(url, policy, deps),
           onProgress: (s, rows) => {

@@ -1,3 +1,4 @@
+import type { Database } from '../../engines/database/port.js';
 import { VendorflowError } from '../../shared/errors.js';
 import type { VendorSpec } from '../../vendors/spec-schema.js';
 import type { IngestSpecInput } from './ingest-spec.js';
@@ -6,6 +7,17 @@ import { x12IngestColumns } from './x12-834-rows.js';
 const EMPLOYEE_KEY = /^employee_?id$/i;
 const PLAN_KEY = /^plan_?code$/i;
 const ENCODINGS = { 'utf-8': 'utf-8', ascii: 'utf-8', latin1: 'windows-1252' } as const;
+
+/**
+ * The ingest view of a vendor spec for one tenant: plan codes in the vendor's answers are read back
+ * through the tenant's outbound plan-code map (ours → theirs, in the tenant × vendor settings), so a
+ * response names the plans the tenant knows. The pipeline and `vendorflow ingest` both read it so.
+ */
+export async function ingestSpecForTenant(db: Database, tenantId: string, spec: VendorSpec): Promise<IngestSpecInput> {
+  const tv = await db.read((r) => r.outboundFiles.tenantVendor(tenantId, spec.id));
+  const outbound = (tv?.settings.planCodes ?? {}) as Record<string, string>;
+  return { ...ingestSpecFromVendor(spec), planCodeMap: Object.fromEntries(Object.entries(outbound).map(([ours, theirs]) => [theirs, ours])) };
+}
 
 /**
  * The ingest view of a vendor spec's `inbound` section. The spec names columns and types; ingest

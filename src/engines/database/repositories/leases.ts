@@ -114,7 +114,10 @@ export function createLeasesRepository(db: Kysely<DB>): LeasesRepository {
 
 /** Out of attempts: a batch counts as failed on its run (fan-in still completes); a run or cycle fails. */
 async function failExhausted(db: Kysely<DB>, kind: LeaseKind, id: string, attempts: number): Promise<void> {
-  await failWith(db, kind, id, `gave up after ${attempts - 1} attempts`);
+  // The cause is what an operator needs: each failed attempt recorded its error on the row.
+  const { table, key } = TABLES[kind];
+  const last = (await sql<{ error: string | null }>`select error from ${sql.table(table)} where ${sql.ref(key)} = ${id}`.execute(db)).rows[0]?.error;
+  await failWith(db, kind, id, `gave up after ${attempts - 1} attempts${last ? `; last error: ${last}` : ''}`.slice(0, 2000));
 }
 
 async function failWith(db: Kysely<DB>, kind: LeaseKind, id: string, error: string): Promise<void> {
