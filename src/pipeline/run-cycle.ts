@@ -113,6 +113,7 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
       await o.db.unitOfWork(async (r) => {
         if (kind === 'cycle') await r.cycles.recordError(lease, describe(e));
         if (kind === 'batch') await r.runs.recordBatchError(lease, describe(e));
+        if (kind === 'run') await r.runs.recordRunError(lease, describe(e));
         await r.leases.fence(lease, Math.max(hold, 1));
       }).catch(() => {});
       throw e;

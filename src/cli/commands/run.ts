@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openOrchestrator, startWorking } from '../../main/orchestration.js';
 import { VendorflowError } from '../../shared/errors.js';
-import { globalOptions, printJson, printTable } from '../output.js';
+import { globalOptions, printColumns, printJson, printTable } from '../output.js';
 import type { CliContext } from '../program.js';
 import { waitForRun } from './cycle.js';
 
@@ -10,7 +10,8 @@ interface RunOptions { tenant: string; vendor: string[]; full?: boolean; change?
 export function registerRun(program: Command, ctx: CliContext): void {
   const run = program.command('run')
     .description("Start a tenant's run: one gather, then a cycle per vendor")
-    .requiredOption('--tenant <id>', 'tenant id')
+    // Checked in the action: a required option here would also be demanded of `run retry-batch`.
+    .option('--tenant <id>', 'tenant id (required)')
     .option('--vendor <id...>', 'vendor ids (repeatable)', [])
     .option('--full', 'send full files (default)')
     .option('--change', 'send change files')
@@ -18,6 +19,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--wait', 'with Redis: wait for the run here (embedded mode always runs it in this process)')
     .action(async (opts: RunOptions, cmd: Command) => {
       const g = globalOptions(cmd);
+      if (!opts.tenant) throw new VendorflowError('USAGE', 'name the tenant: --tenant <id>');
       if (opts.full && opts.change) throw new VendorflowError('USAGE', 'choose --full or --change, not both');
       if (opts.vendor.length === 0) throw new VendorflowError('USAGE', 'name at least one --vendor');
       if (!['batched', 'per-employee'].includes(opts.gather)) throw new VendorflowError('USAGE', `--gather: expected batched or per-employee, got "${opts.gather}"`);
@@ -36,7 +38,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
         try {
           const result = embedded || opts.wait ? await waitForRun(platform.db, runId, ctx.err, g.json) : { runId, cycleIds, status: 'started' };
           if (g.json) printJson(ctx.out, result);
-          else printTable(ctx.out, Object.entries(result).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+          else if ('cycles' in result) {
+            printTable(ctx.out, [['run', result.runId], ['status', `${result.status} at ${result.stage}`], ...(result.error ? [['error', result.error] as [string, string]] : [])]);
+            printColumns(ctx.out, ['cycle', 'vendor', 'status', 'stage', 'SLA', 'error'],
+              result.cycles.map((c) => [c.cycleId, c.vendorId, c.status, c.stage, c.sla ?? '-', c.error ?? '-']));
+          } else printTable(ctx.out, [['run', result.runId], ['status', 'started: workers run it'], ['cycles', result.cycleIds.join(', ')]]);
           if (result.status === 'failed' || result.status === 'blocked') process.exitCode = 1;
         } finally {
           await working?.stop();

@@ -33,6 +33,8 @@ export interface RunsRepository {
   /** Fan-in: marks the batch done and counts it on the run, in the caller's transaction; null when the lease is stale. */
   completeBatch(lease: Lease, counts: Record<string, unknown>): Promise<FanIn | null>;
   recordBatchError(lease: Lease, message: string): Promise<void>;
+  /** The run's own stage (plan) failed an attempt: kept so a run out of attempts can say why. */
+  recordRunError(lease: Lease, message: string): Promise<void>;
   /** Keyset page of a run's batches. */
   batches(runId: string, afterBatchId: string | null, limit: number): Promise<BatchRow[]>;
   /** Puts one batch (by id, or `location/department`) back to pending so the reconciler gathers it again. */
@@ -109,6 +111,10 @@ export function createRunsRepository(db: Kysely<DB>): RunsRepository {
         update runs set batches_done = batches_done + 1, updated_at = now() where run_id = ${b.run_id}
         returning batches_done, batches_failed, batches_total`.execute(db);
       return afterCount(b.run_id, c.rows[0]!);
+    },
+    async recordRunError(lease, message) {
+      await db.updateTable('runs').set({ error: message.slice(0, 2000), updated_at: new Date() })
+        .where('run_id', '=', lease.id).where(sql<number>`lease_token`, '=', lease.token).execute();
     },
     async recordBatchError(lease, message) {
       await db.updateTable('batches').set({ error: message.slice(0, 2000), updated_at: new Date() })
