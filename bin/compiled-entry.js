@@ -4,7 +4,7 @@
 // compiled module starts in a fraction of that. Without a writable cache (a read-only install) or
 // without esbuild, this returns undefined and the caller falls back to tsx.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -34,7 +34,7 @@ function readManifest(path) {
 
 /** Fresh when every source it was compiled from has the size and mtime it had then. */
 function isFresh(manifest) {
-  statSync(join(CACHE, manifest.module));
+  if (!statSync(join(CACHE, manifest.module), { throwIfNoEntry: false })) return false;
   for (const [file, [mtimeMs, size]] of Object.entries(manifest.inputs)) {
     const s = statSync(join(ROOT, file), { throwIfNoEntry: false });
     if (!s || s.mtimeMs !== mtimeMs || s.size !== size) return false;
@@ -66,7 +66,18 @@ async function build(entry, name, manifestPath) {
   }
   writeFileSync(manifestPath + tmp, JSON.stringify({ module, inputs }));
   renameSync(manifestPath + tmp, manifestPath);
+  removeStale(name, module);
   return join(CACHE, module);
+}
+
+/** Earlier builds of this entry, once no process can still be about to load them (ten minutes on). */
+function removeStale(name, current) {
+  const before = Date.now() - 10 * 60_000;
+  for (const file of readdirSync(CACHE)) {
+    if (!file.startsWith(`${name}-`) || file.startsWith(current)) continue;
+    const s = statSync(join(CACHE, file), { throwIfNoEntry: false });
+    if (s && s.mtimeMs < before) rmSync(join(CACHE, file), { force: true });
+  }
 }
 
 /**
