@@ -19,6 +19,19 @@ export interface RunProgress {
 
 const FINISHED = new Set(['done', 'failed', 'cancelled']);
 
+/**
+ * A run and its cycles as one observation. The cycles are read first: the transaction that finishes
+ * a run's last cycle also finishes the run, and each statement sees what was committed before it,
+ * so a run read after its cycles is never older than they are (read before, it could still say
+ * running beside cycles that are all done).
+ */
+export async function readRunState(db: Database, runId: string): Promise<{ run: RunRow; cycles: CycleRow[] }> {
+  return db.unitOfWork(async (r) => {
+    const cycles = await r.cycles.byRun(runId);
+    return { cycles, run: (await r.runs.get(runId))! };
+  });
+}
+
 /** A cycle is settled once it cannot move without an operator: done, failed, cancelled. */
 export const cycleSettled = (c: CycleRow) => FINISHED.has(c.status);
 
@@ -36,7 +49,7 @@ export async function watchRun(db: Database, runId: string, opts: {
   const stages = Object.fromEntries(REPORT_STAGES.map((s) => [s, { startedMs: null, endedMs: null, peakRssMb: 0 }])) as Record<ReportStage, StageObservation>;
   const peaks: Record<string, number> = {};
   for (;;) {
-    const { run, cycles } = await db.unitOfWork(async (r) => ({ run: (await r.runs.get(runId))!, cycles: await r.cycles.byRun(runId) }));
+    const { run, cycles } = await readRunState(db, runId);
     const at = performance.now() - started;
     const rss = Math.round(process.memoryUsage().rss / 1048576);
     peaks.self = Math.max(peaks.self ?? 0, rss);
@@ -113,7 +126,7 @@ export interface RunSummary {
 
 /** What a finished run did, from its rows: calls, files, transfers and each response's counts. */
 export async function summariseRun(db: Database, runId: string): Promise<RunSummary> {
-  const { run, cycles } = await db.unitOfWork(async (r) => ({ run: (await r.runs.get(runId))!, cycles: await r.cycles.byRun(runId) }));
+  const { run, cycles } = await readRunState(db, runId);
   const totals = { employees: 0, incomplete: 0, made: 0, naive: 0, cacheServed: 0 };
   for (let after: string | null = null; ;) {
     const page = await db.unitOfWork((r) => r.runs.batches(runId, after, 500));

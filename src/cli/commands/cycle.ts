@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Database } from '../../engines/database/port.js';
 import type { CycleRow, CycleStage } from '../../engines/database/repositories/cycles.js';
 import { openOrchestrator } from '../../main/orchestration.js';
+import { readRunState } from '../../main/run-report.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { formatBytes, globalOptions, printColumns, printJson, printTable } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -35,7 +36,7 @@ function summariseCycle(c: CycleRow) {
 export async function waitForRun(db: Database, runId: string, err: NodeJS.WritableStream, quiet = false, pollMs = 250) {
   let last = '';
   for (;;) {
-    const { run, cycles } = await db.unitOfWork(async (r) => ({ run: (await r.runs.get(runId))!, cycles: await r.cycles.byRun(runId) }));
+    const { run, cycles } = await readRunState(db, runId);
     const line = `run ${run.status}/${run.stage} batches ${run.batchesDone}+${run.batchesFailed}/${run.batchesTotal}; ` +
       cycles.map((c) => `${c.vendorId} ${c.status}/${c.stage}`).join(', ');
     if (!quiet && line !== last) err.write(`  ${line}\n`);
