@@ -199,11 +199,13 @@ describe.each(queueTargets)('reconciler with the %s queue', (_name, makeTarget) 
     await queue.work(bindHandlers(orch.jobs()));
     const loop = orch.startReconciler(100);
     try {
-      const { cycleIds } = await orch.startRun({ tenantId: 'acme', vendorIds: ['medical'], kind: 'full' });
+      const { runId, cycleIds } = await orch.startRun({ tenantId: 'acme', vendorIds: ['medical'], kind: 'full' });
       await until(async () => (await t.db.unitOfWork((r) => r.cycles.get(cycleIds[0]!)))?.status === 'failed', 'the cycle failed', 40_000);
       const cycle = await t.db.unitOfWork((r) => r.cycles.get(cycleIds[0]!));
       expect(cycle).toMatchObject({ stage: 'deliver' });
       expect(cycle!.error).toMatch(/^gave up after \d+ attempts; last error: .*ECONNREFUSED/);
+      // The run was finished in the transaction that failed its last cycle, not one step later.
+      expect(await t.db.unitOfWork((r) => r.runs.get(runId))).toMatchObject({ status: 'failed' });
     } finally {
       await loop.stop();
     }

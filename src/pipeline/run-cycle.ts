@@ -91,12 +91,14 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
    */
   async function leased(kind: LeaseKind, id: string, stage: string,
     work: (lease: Lease, fenced: Database, signal: AbortSignal) => Promise<void>): Promise<void> {
-    const claim: ClaimResult = await o.db.unitOfWork((r) => r.leases.claim(kind, id, stage, owner, o.leaseMs, o.maxAttempts));
-    if (claim.status === 'not-claimable') return;
-    if (claim.status === 'exhausted') {
-      if (kind === 'cycle') await finishRunOf(id);
-      return;
-    }
+    // A cycle failed here (out of attempts, or below) finishes its run in the same transaction, as a
+    // completed one does: nobody reading both ever sees every cycle settled beside a running run.
+    const claim: ClaimResult = await o.db.unitOfWork(async (r) => {
+      const c = await r.leases.claim(kind, id, stage, owner, o.leaseMs, o.maxAttempts);
+      if (c.status === 'exhausted' && kind === 'cycle') await finishRunIn(r, id);
+      return c;
+    });
+    if (claim.status !== 'claimed') return;
     const { lease } = claim;
     const alive = keepLeaseAlive(o.db, lease, o.leaseMs);
     try {
@@ -104,8 +106,9 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
     } catch (e) {
       if (e instanceof LeaseLostError) throw e;
       if (e instanceof NonRetryableError) {
-        await o.db.unitOfWork((r) => r.leases.fail(lease, describe(e))).catch(() => {});
-        if (kind === 'cycle') await finishRunOf(id).catch(() => {});
+        await o.db.unitOfWork(async (r) => {
+          if ((await r.leases.fail(lease, describe(e))) && kind === 'cycle') await finishRunIn(r, id);
+        }).catch(() => {});
         throw e;
       }
       // Keep the lease through the backoff so the reconciler does not jump the queue's retry.
@@ -122,12 +125,11 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
     }
   }
 
-  async function finishRunOf(cycleId: string): Promise<void> {
-    await o.db.unitOfWork(async (r) => {
-      const c = await r.cycles.get(cycleId);
-      if (c) await r.runs.finishIfCyclesDone(c.runId);
-    });
+  async function finishRunIn(r: Repositories, cycleId: string): Promise<void> {
+    const c = await r.cycles.get(cycleId);
+    if (c) await r.runs.finishIfCyclesDone(c.runId);
   }
+  const finishRunOf = (cycleId: string) => o.db.unitOfWork((r) => finishRunIn(r, cycleId));
 
   async function runCycleStage(stage: JobStage, cycleId: string): Promise<void> {
     await leased('cycle', cycleId, stage, async (lease, fenced, signal) => {
