@@ -7,7 +7,7 @@ import { runDemo, type DemoReport } from '../../main/demo-run.js';
 import { spawnSimulators } from '../../sim/index.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../vendors/registry.js';
 import { identifier, wholeNumber } from '../args.js';
-import { formatBytes, globalOptions, printColumns, printJson } from '../output.js';
+import { formatBytes, globalOptions, printColumns, printJson, printTable } from '../output.js';
 import type { CliContext } from '../program.js';
 
 /**
@@ -121,8 +121,7 @@ function printReport(out: NodeJS.WritableStream, r: DemoReport): void {
   table(['process', 'peak RSS MB'], r.processes.map((p) => [p.name, p.peakRssMb]));
   w();
   w('Next:');
-  const width = Math.max(...r.next.map((n) => n.command.length));
-  for (const n of r.next) w(`  ${n.command.padEnd(width)}  ${n.purpose}`);
+  printTable(out, r.next.map((n) => [n.command, n.purpose]));
 }
 
 /** A transfer's rate in the unit that reads best (a small file moves in KB/s, not "0 MB/s"). */
