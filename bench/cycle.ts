@@ -104,7 +104,16 @@ async function embedded(employees: number, latencyMs: number, scheduledFor: stri
 }
 
 /** `--x-profile=DIR`: workers write V8 CPU profiles there (where a distributed run spends its time). */
-let workerNodeOptions = '';
+let workerProfileDir: string | undefined;
+
+/** A worker as an operator starts it (the program, its shebang's flags), or under node with a profiler. */
+function workerCommand(configFile: string): [string, string[]] {
+  const program = join(ROOT, 'bin/vendorflow.js');
+  const args = ['worker', '--config', configFile];
+  // node refuses --cpu-prof in NODE_OPTIONS: a profiled worker is node itself with the launcher's flags.
+  if (!workerProfileDir) return [program, args];
+  return [process.execPath, [...launcherNodeFlags(), '--cpu-prof', `--cpu-prof-dir=${workerProfileDir}`, program, ...args]];
+}
 
 async function distributed(employees: number, latencyMs: number, workers: number, scheduledFor: string): Promise<Outcome> {
   const name = `vf_bench_${randomBytes(4).toString('hex')}`;
@@ -119,9 +128,8 @@ async function distributed(employees: number, latencyMs: number, workers: number
     await enrolTenant(platform.db, 'bench', w.specs);
     for (let i = 0; i < workers; i++) {
       // Started as an operator starts them: the program itself, so its shebang's node flags apply.
-      children.push(spawn(join(ROOT, 'bin/vendorflow.js'), ['worker', '--config', w.configFile], {
-        cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: workerNodeOptions },
-      }));
+      const [command, args] = workerCommand(w.configFile);
+      children.push(spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }));
     }
     // Workers are up once each has registered with BullMQ; give tsx its start-up before the clock runs.
     await new Promise((r) => setTimeout(r, 4000));
@@ -184,7 +192,7 @@ async function pgliteLoadRss(employees: number): Promise<number> {
 const bench: BenchFn = async ({ quick, args }) => {
   // --x-sizes=10000,50000 runs part of the full matrix (each 100k run takes minutes).
   const profileDir = args.find((a) => a.startsWith('--x-profile='))?.slice('--x-profile='.length);
-  workerNodeOptions = profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : '';
+  workerProfileDir = profileDir;
   const chosen = args.find((a) => a.startsWith('--x-sizes='))?.slice('--x-sizes='.length).split(',').map(Number);
   const sizes = chosen ?? (quick ? [1000] : [10_000, 50_000, 100_000]);
   const latency = quick ? 2 : 100;
