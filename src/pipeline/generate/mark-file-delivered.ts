@@ -10,20 +10,8 @@ import { VendorflowError } from '../../shared/errors.js';
 export async function advanceMemberHashes(r: Repositories, tenantId: string, fileId: string): Promise<{ advanced: number; removed: number }> {
   const file = await r.outboundFiles.getOutbound(tenantId, fileId);
   if (!file) throw new VendorflowError('NOT_FOUND', `no outbound file ${fileId} for tenant ${tenantId}`);
-  let advanced = 0;
-  let removed = 0;
-  let after: { employeeId: string; planCode: string } | null = null;
-  for (;;) {
-    const members = await r.outboundFiles.membersPage(tenantId, fileId, after, 1000);
-    if (members.length === 0) break;
-    const ended = members.filter((m) => m.maintenanceCode === '024');
-    const current = members.filter((m) => m.maintenanceCode !== '024');
-    await r.outboundFiles.upsertHashes(tenantId, file.vendorId, current.map((m) => ({ employeeId: m.employeeId, planCode: m.planCode, recordHash: m.recordHash, fileId })));
-    await r.outboundFiles.deleteHashes(tenantId, file.vendorId, ended);
-    advanced += current.length;
-    removed += ended.length;
-    after = members[members.length - 1]!;
-  }
+  const { advanced, removed: ended } = await r.outboundFiles.advanceHashesFromFile(tenantId, file.vendorId, fileId);
+  let removed = ended;
   if (file.kind === 'full') {
     for (let n = await r.outboundFiles.deleteHashesNotFromChunk(tenantId, file.vendorId, fileId); n > 0;
       n = await r.outboundFiles.deleteHashesNotFromChunk(tenantId, file.vendorId, fileId)) removed += n;

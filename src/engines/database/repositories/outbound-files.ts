@@ -47,7 +47,11 @@ export interface OutboundFilesRepository {
   /** Delivered hashes of a vendor's members with employee id in (range.after, range.upTo] (null: unbounded), keyset paged by `after`. */
   hashesRange(tenantId: string, vendorId: string, range: { after: string | null; upTo: string | null }, after: MemberKey | null, limit: number): Promise<MemberHash[]>;
   upsertHashes(tenantId: string, vendorId: string, hashes: readonly MemberHash[]): Promise<void>;
-  deleteHashes(tenantId: string, vendorId: string, keys: readonly MemberKey[]): Promise<void>;
+  /**
+   * Makes a file's members the vendor's delivered state, in the database: their hashes are set
+   * (inserted or replaced) and its terminations' hashes removed. Returns how many of each.
+   */
+  advanceHashesFromFile(tenantId: string, vendorId: string, fileId: string): Promise<{ advanced: number; removed: number }>;
   /** Deletes up to one chunk of hashes not set by `fileId` (a delivered full file replaces them all). */
   deleteHashesNotFromChunk(tenantId: string, vendorId: string, fileId: string): Promise<number>;
   rowError(tenantId: string, fileId: string, e: { line: number; column: string; code: string; message: string }): Promise<void>;
@@ -170,11 +174,19 @@ export function createOutboundFilesRepository(db: Kysely<DB>): OutboundFilesRepo
         record_hash: eb.ref('excluded.record_hash'), file_id: eb.ref('excluded.file_id'),
       }))).execute();
     },
-    async deleteHashes(tenantId, vendorId, keys) {
-      if (keys.length === 0) return;
-      assertChunk(keys, 'outboundFiles.deleteHashes');
-      await sql`delete from member_hashes h using unnest(${keys.map((k) => k.employeeId)}::text[], ${keys.map((k) => k.planCode)}::text[]) as k(e, p)
-        where h.tenant_id = ${tenantId} and h.vendor_id = ${vendorId} and h.employee_id = k.e and h.plan_code = k.p`.execute(db);
+    async advanceHashesFromFile(tenantId, vendorId, fileId) {
+      // Set-based: the members never travel to this process and back (a full file is one row per
+      // member × plan; reading them in pages to write them again cost more than the writes).
+      const up = await sql`insert into member_hashes (tenant_id, vendor_id, employee_id, plan_code, record_hash, file_id)
+        select tenant_id, ${vendorId}, employee_id, plan_code, record_hash, file_id from file_members
+        where file_id = ${fileId} and tenant_id = ${tenantId} and maintenance_code is distinct from '024'
+        on conflict (tenant_id, vendor_id, employee_id, plan_code) do update set record_hash = excluded.record_hash, file_id = excluded.file_id`.execute(db);
+      await sql`delete from member_hashes h using file_members m
+        where m.file_id = ${fileId} and m.tenant_id = ${tenantId} and m.maintenance_code = '024'
+          and h.tenant_id = ${tenantId} and h.vendor_id = ${vendorId} and h.employee_id = m.employee_id and h.plan_code = m.plan_code`.execute(db);
+      const ended = await sql<{ n: string }>`select count(*)::text as n from file_members
+        where file_id = ${fileId} and tenant_id = ${tenantId} and maintenance_code = '024'`.execute(db);
+      return { advanced: Number(up.numAffectedRows ?? 0), removed: Number(ended.rows[0]?.n ?? 0) };
     },
     async deleteHashesNotFromChunk(tenantId, vendorId, fileId) {
       const r = await sql`delete from member_hashes where ctid in (select ctid from member_hashes
