@@ -21,6 +21,12 @@ export interface WriterOptions {
   chunkBytes?: number;
   /** Called for a record the format cannot represent (it is left out of the file). */
   onReject?: (r: RejectedRecord) => void;
+  /**
+   * The header states totals of the records (an 834's QTY counts): the writer's output is the records
+   * alone, and `closing()` renders header and trailer once they all went through — one pass over the
+   * records instead of a counting pass before the writing one.
+   */
+  headerLast?: boolean;
 }
 
 /**
@@ -37,11 +43,14 @@ export abstract class RecordWriter extends Transform {
   private readonly chunkChars: number;
   private readonly byteEncoding: BufferEncoding;
 
+  protected readonly headerLast: boolean;
+
   protected constructor(encoding: Encoding, private readonly options: WriterOptions) {
     super({ writableObjectMode: true, readableObjectMode: false, writableHighWaterMark: 256 });
     this.byteEncoding = bufferEncoding(encoding);
     // Characters, not bytes: a UTF-8 chunk may be a little larger, never smaller than asked for ASCII text.
     this.chunkChars = options.chunkBytes ?? 64 * 1024;
+    this.headerLast = options.headerLast ?? false;
   }
 
   /** Text before the first record. */
@@ -74,7 +83,7 @@ export abstract class RecordWriter extends Transform {
   override _flush(done: TransformCallback): void {
     try {
       this.start();
-      this.append(this.renderTrailer());
+      if (!this.headerLast) this.append(this.renderTrailer());
       this.emitPending();
       done();
     } catch (e) {
@@ -85,7 +94,16 @@ export abstract class RecordWriter extends Transform {
   private start(): void {
     if (this.started) return;
     this.started = true;
-    this.append(this.renderHeader());
+    if (!this.headerLast) this.append(this.renderHeader());
+  }
+
+  /** A header-last writer's header and trailer, encoded, after its output ended; they go around that output. */
+  closing(): { header: Buffer; trailer: Buffer } {
+    if (!this.headerLast) throw new Error('closing() is for a header-last writer');
+    const header = Buffer.from(this.renderHeader(), this.byteEncoding);
+    const trailer = Buffer.from(this.renderTrailer(), this.byteEncoding);
+    this.stats.bytes += header.length + trailer.length;
+    return { header, trailer };
   }
 
   private append(text: string): void {

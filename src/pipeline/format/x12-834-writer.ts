@@ -8,7 +8,7 @@ import { cleanElement, cleanElementTest, SEGMENT_RULES } from './x12-834-rules.j
  * ISA GS ST BGN REF DTP QTY, 1000A sponsor (N1*P5), 1000B payer (N1*IN), then per member loop 2000
  * (INS REF DTP) / 2100A (NM1 PER N3 N4 DMG) / 2300 (HD DTP), subscriber before dependants, then SE GE
  * IEA with counts and the file's control number. QTY needs the member counts before the first member:
- * the caller passes them (from a first pass), or the QTY segments are left out.
+ * a header-last writer counts them as it renders; otherwise the caller passes them, or QTY is left out.
  */
 export interface X12Counts { subscribers: number; dependents: number }
 
@@ -49,16 +49,16 @@ export class X12834Writer extends RecordWriter {
       this.d.component].join(this.d.element) + this.terminator;
     let text = isa;
     text += this.seg(false, 'GS', 'BE', x.senderId, x.receiverId, date8, f.time, String(f.controlNumber), 'X', '005010X220A1');
-    this.segments = 0;
+    const counts = this.headerLast ? { subscribers: this.stats.records, dependents: this.stats.dependents } : this.counts;
     text += this.seg(true, 'ST', '834', '0001', '005010X220A1');
     text += this.seg(true, 'BGN', '00', f.id.slice(0, 50), date8, f.time, '', '', '', f.kind === 'full' ? 'RX' : '2');
     const policy = s.policyNumber ?? s.groupNumber;
     if (policy) text += this.seg(true, 'REF', '38', policy);
     text += this.seg(true, 'DTP', '007', 'D8', date8);
-    if (this.counts) {
-      text += this.seg(true, 'QTY', 'ET', String(this.counts.subscribers));
-      text += this.seg(true, 'QTY', 'DT', String(this.counts.dependents));
-      text += this.seg(true, 'QTY', 'TO', String(this.counts.subscribers + this.counts.dependents));
+    if (counts) {
+      text += this.seg(true, 'QTY', 'ET', String(counts.subscribers));
+      text += this.seg(true, 'QTY', 'DT', String(counts.dependents));
+      text += this.seg(true, 'QTY', 'TO', String(counts.subscribers + counts.dependents));
     }
     text += this.seg(true, 'N1', 'P5', s.sponsorName ?? f.tenant, 'FI', s.sponsorId ?? f.tenant);
     text += this.seg(true, 'N1', 'IN', this.spec.name, 'FI', s.payerId ?? x.receiverId);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -140,7 +140,11 @@ describe('834 change file, gzip and PGP', () => {
     const full = await generateFile({ ...base(), runId: 'R1', vendorSpec: life, kind: 'full', cycleId: null });
     const f = read834(readFileSync(full.path, 'ascii'));
     expect(f.problems).toEqual([]);
+    // One pass: the members were rendered before the header that counts them, held sealed, then removed.
     expect(f.transaction.quantities.ET).toBe(full.records);
+    expect(f.transaction.quantities.DT).toBe(f.members.filter((m) => !m.subscriber).length);
+    expect(f.transaction.quantities.TO).toBe(f.members.length);
+    expect(readdirSync(spool, { recursive: true }).filter((n) => String(n).endsWith('.members'))).toEqual([]);
     await markFileDelivered({ db: t.db, tenantId: TENANT, fileId: full.fileId });
     const run2 = enrolledEmployees(12).filter((e) => e.employeeId !== 'E000004');
     await putRun(t.db, 'R2', run2);

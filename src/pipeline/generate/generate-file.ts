@@ -9,11 +9,11 @@ import { zonedParts } from '../../vendors/date-pattern.js';
 import type { VendorSpec } from '../../vendors/spec-schema.js';
 import { createWriter } from '../format/create-writer.js';
 import { renderFileName } from '../format/file-name.js';
-import { splitImage, type MaintenanceCode, type X12Image } from '../format/outbound-record.js';
+import { splitImage, type MaintenanceCode } from '../format/outbound-record.js';
 import { createRecordBuilder } from '../format/record-builder.js';
 import type { FileFacts, RecordWriter, RejectedRecord } from '../format/record-writer.js';
-import type { X12Counts } from '../format/x12-834-writer.js';
 import { plannedRecordPages, type PlannedRecord, type RecordPage } from './outbound-records.js';
+import { openSealedScratch, type SealedScratch } from './sealed-scratch.js';
 import { openSpool } from './spool-file.js';
 
 export interface GenerateFileInput {
@@ -84,25 +84,29 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
   const publicKey = input.pgp?.publicKey ?? (spec.outbound.pgp ? resolveSecret(spec.outbound.pgp.recipientKey) : undefined);
   const name = renderFileName(spec.outbound.fileName, facts) + (spec.outbound.gzip ? '.gz' : '') + (publicKey ? '.pgp' : '');
   facts.name = name;
-  const pages = () => plannedRecordPages({ db, pii: input.pii, tenantId, runId: input.runId, spec, kind, settings, asOf: date, pageSize: input.pageSize });
+  const pages = plannedRecordPages({ db, pii: input.pii, tenantId, runId: input.runId, spec, kind, settings, asOf: date, pageSize: input.pageSize });
 
   let spoolInput: NodeJS.WritableStream & { destroy(e?: Error): void } | undefined;
   let storing: Promise<void> = Promise.resolve();
+  const path = join(input.spoolDir, tenantId, spec.id, name);
+  let held: SealedScratch | undefined;
   try {
-    const counts = spec.outbound.format === 'x12-834' ? await countMembers(pages(), spec, facts, settings) : undefined;
     const rejected: RejectedRecord[] = [];
-    const writer = createWriter(spec, facts, settings, { onReject: (r) => rejected.push(r), counts });
-    const spool = await openSpool({ path: join(input.spoolDir, tenantId, spec.id, name), gzip: spec.outbound.gzip, pgpPublicKey: publicKey });
+    const spool = await openSpool({ path, gzip: spec.outbound.gzip, pgpPublicKey: publicKey });
     spoolInput = spool.input;
-    writer.pipe(spool.input);
-    const failed = spool.done.then(() => new Promise<never>(() => {}));
+    // An 834's header counts its members: they are rendered first, held sealed, and follow the header.
+    if (spec.outbound.format === 'x12-834') held = openSealedScratch(`${path}.members`);
+    const writer = createWriter(spec, facts, settings, { onReject: (r) => rejected.push(r), headerLast: held !== undefined });
+    writer.pipe(held ? held.input : spool.input);
+    // A stream that fails ends the wait for the writer's room.
+    const failed = Promise.all([spool.done, held?.written]).then(() => new Promise<never>(() => {}));
     const sensitive = createRecordBuilder({ spec, settings, asOf: date }).sensitiveColumns;
     const codes: GeneratedFile['codes'] = {};
     let ordinal = 0;
     let incomplete = 0;
     // A page's members are stored while the next page is read and written: the database works on
     // one while this process works on the other. One store in flight keeps row-error lines in order.
-    for await (const page of pages()) {
+    for await (const page of pages) {
       incomplete += page.incomplete;
       const before = rejected.length;
       await Promise.race([writePage(writer, page.records), failed]);
@@ -115,6 +119,11 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
     }
     await storing;
     writer.end();
+    if (held) {
+      await held.written;
+      const { header, trailer } = writer.closing();
+      await held.replay(spool.input, header, trailer);
+    }
     const result = await spool.done;
     await db.unitOfWork((r) => r.outboundFiles.setOutbound(tenantId, file.fileId, {
       status: 'generated', size: result.bytes, sha256: result.sha256, rows: writer.stats.records, name,
@@ -128,6 +137,8 @@ export async function generateFile(input: GenerateFileInput): Promise<GeneratedF
     await storing.catch(() => {}); // settle the page store in flight before marking the file failed
     await db.unitOfWork((r) => r.outboundFiles.setOutbound(tenantId, file.fileId, { status: 'failed', error: (e as Error).message }));
     throw e;
+  } finally {
+    await held?.remove();
   }
 }
 
@@ -169,21 +180,4 @@ async function storePage(
       await r.outboundFiles.rowError(tenantId, fileId, { line: nextLine(), column: x.column, code: 'RECORD_UNWRITABLE', message: `${x.record.employeeId} ${x.record.planCode}: ${x.message}` });
     }
   });
-}
-
-/** First pass for an 834, whose header states member counts: renders every record, keeps nothing. */
-async function countMembers(pages: AsyncIterable<RecordPage>, spec: VendorSpec, facts: FileFacts, settings: Record<string, unknown>): Promise<X12Counts> {
-  const dry = createWriter(spec, facts, settings, { counts: { subscribers: 0, dependents: 0 } });
-  const counts = { subscribers: 0, dependents: 0 };
-  for await (const page of pages) {
-    for (const r of page.records) {
-      const out = dry.render(r);
-      if (out.ok) {
-        counts.subscribers++;
-        counts.dependents += (r.image as X12Image).dependents.length;
-      }
-    }
-  }
-  dry.destroy();
-  return counts;
 }
