@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,14 @@ describe('vendor simulator', () => {
     await store.mkdirp(s.sftp.outbox);
     writeFileSync(join(dir, s.sftp.outbox, d.name), d.body);
     expect(await answerDeliveredFiles(store, [s], { seed: 1 })).toEqual([`${s.sftp.inbox}/ACME_RESP_T1_0007.csv`]);
+    expect(readdirSync(join(dir, s.sftp.inbox)).filter((n) => n.endsWith('.done'))).toEqual([]);
+    // A spec naming a done-marker: it is there, empty, beside the complete response.
+    const markedDir = join(root, 'local-marked');
+    const marked = { ...s, sftp: { ...s.sftp, doneMarker: '.done' } };
+    mkdirSync(join(markedDir, s.sftp.outbox), { recursive: true });
+    writeFileSync(join(markedDir, s.sftp.outbox, d.name), d.body);
+    const [answer] = await answerDeliveredFiles(createLocalStore(markedDir), [marked], { seed: 1 });
+    expect(readFileSync(join(markedDir, `${answer}.done`))).toHaveLength(0);
     expect(await answerDeliveredFiles(store, [s], { seed: 1 })).toEqual([]);
     // The same name delivered again (another run numbering from 1 on a fresh database) is answered again.
     const later = new Date(Date.now() + 5_000);

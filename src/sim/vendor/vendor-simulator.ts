@@ -19,7 +19,8 @@ export interface AnswerOptions {
 /**
  * One pass of the demo vendor: every complete file in each vendor's incoming directory (the spec's
  * `outbox`) that has no response yet gets one in its outgoing directory (the spec's `inbox`), written
- * under a temporary name and renamed. Works through any files engine.
+ * under a temporary name and renamed, then its done-marker if the spec names one. Works through any
+ * files engine.
  */
 export async function answerDeliveredFiles(store: FileStore, specs: readonly VendorSpec[], opts: AnswerOptions): Promise<string[]> {
   const written: string[] = [];
@@ -48,6 +49,8 @@ export async function answerDeliveredFiles(store: FileStore, specs: readonly Ven
       await w.write(content);
       await w.close();
       await store.rename(temp, joinPath(spec.sftp.inbox, name));
+      // A vendor whose spec names a done-marker writes it once the file is complete under its name.
+      if (spec.sftp.doneMarker) await (await store.openWriter(joinPath(spec.sftp.inbox, `${name}${spec.sftp.doneMarker}`), { offset: 0 })).close();
       // Remember the answer outside the listing the platform polls.
       await store.mkdirp(answeredDir);
       const marker = await store.openWriter(joinPath(answeredDir, entry.name), { offset: 0 });
