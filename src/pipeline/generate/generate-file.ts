@@ -163,11 +163,10 @@ async function storePage(
   await input.db.unitOfWork(async (r) => {
     for (let i = 0; i < accepted.length; i += 1000) {
       const chunk = accepted.slice(i, i + 1000);
-      const ids = await r.outboundFiles.ensureBenefitRecords(tenantId, vendorId, chunk.map((c) => ({ employeeId: c.employeeId, planCode: c.planCode, fields: c.fields })));
-      await r.outboundFiles.insertMembers(tenantId, fileId, chunk.map((c, k) => {
+      await r.outboundFiles.insertMembers(tenantId, vendorId, fileId, chunk.map((c) => {
         const { plain, sealed } = splitImage(c.image, sensitive);
         return {
-          employeeId: c.employeeId, planCode: c.planCode, recordId: ids[k]!.recordId, recordVersion: ids[k]!.version, recordHash: c.hash,
+          employeeId: c.employeeId, planCode: c.planCode, fields: c.fields, recordHash: c.hash,
           maintenanceCode: c.code, sent: { ...plain, planType: c.planType }, sentPii: pii.seal(tenantId, sealed),
         };
       }));

@@ -21,7 +21,7 @@ function file(path: string, at: Date): string {
 }
 
 const member = (employeeId: string) => ({
-  employeeId, planCode: 'MED', recordId: 1, recordVersion: 1, recordHash: `h-${employeeId}`, maintenanceCode: '030', sent: { name: employeeId }, sentPii: null,
+  employeeId, planCode: 'MED', fields: {}, recordHash: `h-${employeeId}`, maintenanceCode: '030', sent: { name: employeeId }, sentPii: null,
 });
 
 /**
@@ -38,7 +38,7 @@ async function seed(db: Database): Promise<void> {
         tenantId: 't1', runId, employeeId, batchId: 'b', version: 1, status: 'complete' as const, reason: null, data: { employeeId }, pii: null,
       })));
       await r.outboundFiles.insertOutbound({ tenantId: 't1', fileId: `out-${cycleId}`, vendorId, cycleId, kind: 'full', name: `${vendorId.toUpperCase()}_0001.csv`, seq: 1, controlNumber: 1 });
-      await r.outboundFiles.insertMembers('t1', `out-${cycleId}`, [member('E1'), member('E2')]);
+      await r.outboundFiles.insertMembers('t1', vendorId, `out-${cycleId}`, [member('E1'), member('E2')]);
     }
     // E1's delivered hash still points at run-done's file: change detection needs that member row.
     await r.outboundFiles.upsertHashes('t1', 'acme', [{ employeeId: 'E1', planCode: 'MED', recordHash: 'h-E1', fileId: 'out-cyc-done' }]);

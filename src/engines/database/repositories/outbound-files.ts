@@ -20,6 +20,8 @@ export interface OutboundMember {
 }
 
 export interface MemberKey { employeeId: string; planCode: string }
+/** A member as generation stores it: the benefit record it reflects is found, or created from `fields` at version 1. */
+export type NewMember = Omit<OutboundMember, 'recordId' | 'recordVersion'> & { fields: Record<string, unknown> };
 export interface MemberHash extends MemberKey { recordHash: string; fileId: string }
 
 export interface OutboundFilesRepository {
@@ -37,13 +39,16 @@ export interface OutboundFilesRepository {
   setOutbound(tenantId: string, fileId: string, patch: Partial<Pick<OutboundFileRow, 'status' | 'size' | 'sha256' | 'rows' | 'name'>> & { error?: string | null }): Promise<void>;
   /** Deletes up to one chunk of a file's members (call until it returns 0). */
   clearMembersChunk(tenantId: string, fileId: string): Promise<number>;
-  insertMembers(tenantId: string, fileId: string, members: readonly OutboundMember[]): Promise<void>;
+  /**
+   * Stores up to one chunk of a file's members, each linked to its benefit record (id and version as
+   * they are now) — created at version 1 from the member's fields when the vendor has none for that
+   * member × plan yet. One statement.
+   */
+  insertMembers(tenantId: string, vendorId: string, fileId: string, members: readonly NewMember[]): Promise<void>;
   /** Keyset page of a file's members by (employee, plan). */
   membersPage(tenantId: string, fileId: string, after: MemberKey | null, limit: number): Promise<OutboundMember[]>;
   /** Members as sent by given files (to terminate someone who left with the values the vendor holds). */
   sentMembers(tenantId: string, keys: ReadonlyArray<MemberKey & { fileId: string }>): Promise<OutboundMember[]>;
-  /** Creates missing benefit records (version 1) and returns id and version of each key, in order. */
-  ensureBenefitRecords(tenantId: string, vendorId: string, rows: ReadonlyArray<MemberKey & { fields: Record<string, unknown> }>): Promise<Array<{ recordId: number; version: number }>>;
   /** Delivered hashes of a vendor's members with employee id in (range.after, range.upTo] (null: unbounded), keyset paged by `after`. */
   hashesRange(tenantId: string, vendorId: string, range: { after: string | null; upTo: string | null }, after: MemberKey | null, limit: number): Promise<MemberHash[]>;
   upsertHashes(tenantId: string, vendorId: string, hashes: readonly MemberHash[]): Promise<void>;
@@ -117,18 +122,29 @@ export function createOutboundFilesRepository(db: Kysely<DB>): OutboundFilesRepo
         select ctid from file_members where tenant_id = ${tenantId} and file_id = ${fileId} limit 1000)`.execute(db);
       return Number(r.numAffectedRows ?? 0);
     },
-    async insertMembers(tenantId, fileId, members) {
+    async insertMembers(tenantId, vendorId, fileId, members) {
       if (members.length === 0) return;
       assertChunk(members, 'outboundFiles.insertMembers');
       // One JSON parameter for the chunk, as upsertSnapshots does: ten bound parameters a row cost
-      // more to assemble and bind than the insert itself.
+      // more to assemble and bind than the insert itself. Records created here come back from the
+      // insert's RETURNING (the statement's snapshot does not see them); the others are joined.
       const payload = JSON.stringify(members.map((m) => ({
-        e: m.employeeId, p: m.planCode, r: m.recordId, v: m.recordVersion, h: m.recordHash, c: m.maintenanceCode, s: m.sent,
+        e: m.employeeId, p: m.planCode, f: m.fields, h: m.recordHash, c: m.maintenanceCode, s: m.sent,
         x: m.sentPii === null ? null : Buffer.from(m.sentPii.buffer, m.sentPii.byteOffset, m.sentPii.byteLength).toString('base64'),
       })));
-      await sql`insert into file_members (tenant_id, file_id, employee_id, plan_code, record_id, record_version, record_hash, maintenance_code, sent, sent_pii)
-        select ${tenantId}, ${fileId}, e, p, r, v, h, c, s, decode(x, 'base64')
-        from jsonb_to_recordset(${payload}::jsonb) as j(e text, p text, r bigint, v integer, h text, c text, s jsonb, x text)`.execute(db);
+      await sql`with j as (
+          select * from jsonb_to_recordset(${payload}::jsonb) as j(e text, p text, f jsonb, h text, c text, s jsonb, x text)
+        ), created as (
+          insert into benefit_records (tenant_id, employee_id, vendor_id, plan_code, fields)
+          select ${tenantId}, e, ${vendorId}, p, f from j
+          on conflict (tenant_id, employee_id, vendor_id, plan_code) do nothing
+          returning employee_id, plan_code, record_id, version
+        )
+        insert into file_members (tenant_id, file_id, employee_id, plan_code, record_id, record_version, record_hash, maintenance_code, sent, sent_pii)
+        select ${tenantId}, ${fileId}, j.e, j.p, coalesce(n.record_id, b.record_id), coalesce(n.version, b.version), j.h, j.c, j.s, decode(j.x, 'base64')
+        from j left join created n on n.employee_id = j.e and n.plan_code = j.p
+        left join benefit_records b on n.record_id is null and b.tenant_id = ${tenantId} and b.vendor_id = ${vendorId}
+          and b.employee_id = j.e and b.plan_code = j.p`.execute(db);
     },
     async membersPage(tenantId, fileId, after, limit) {
       let q = db.selectFrom('file_members').selectAll().where('tenant_id', '=', tenantId).where('file_id', '=', fileId);
@@ -142,19 +158,6 @@ export function createOutboundFilesRepository(db: Kysely<DB>): OutboundFilesRepo
           ${keys.map((k) => k.planCode)}::text[]) as k(f, e, p)
         join file_members m on m.tenant_id = ${tenantId} and m.file_id = k.f and m.employee_id = k.e and m.plan_code = k.p`.execute(db);
       return r.rows.map(toMember);
-    },
-    async ensureBenefitRecords(tenantId, vendorId, rows) {
-      if (rows.length === 0) return [];
-      assertChunk(rows, 'outboundFiles.ensureBenefitRecords');
-      const payload = JSON.stringify(rows.map((r) => ({ e: r.employeeId, p: r.planCode, f: r.fields })));
-      await sql`insert into benefit_records (tenant_id, employee_id, vendor_id, plan_code, fields)
-        select ${tenantId}, e, ${vendorId}, p, f from jsonb_to_recordset(${payload}::jsonb) as j(e text, p text, f jsonb)
-        on conflict (tenant_id, employee_id, vendor_id, plan_code) do nothing`.execute(db);
-      const r = await sql<{ record_id: string; version: number }>`select b.record_id, b.version
-        from unnest(${rows.map((x) => x.employeeId)}::text[], ${rows.map((x) => x.planCode)}::text[]) with ordinality as k(e, p, i)
-        join benefit_records b on b.tenant_id = ${tenantId} and b.vendor_id = ${vendorId} and b.employee_id = k.e and b.plan_code = k.p
-        order by k.i`.execute(db);
-      return r.rows.map((x) => ({ recordId: Number(x.record_id), version: x.version }));
     },
     async hashesRange(tenantId, vendorId, range, after, limit) {
       let q = db.selectFrom('member_hashes').select(['employee_id', 'plan_code', 'record_hash', 'file_id'])
