@@ -14,6 +14,9 @@ export interface PiiCipher {
   readonly fingerprint: string;
   seal(tenantId: string, value: unknown): Uint8Array;
   open<T = unknown>(tenantId: string, sealed: Uint8Array): T;
+  /** For text already serialised (a cache's JSON): sealed as its UTF-8 bytes, not serialised again. */
+  sealText(associated: string, text: string): Uint8Array;
+  openText(associated: string, sealed: Uint8Array): string;
 }
 
 export function createPiiCipher(key: Buffer): PiiCipher {
@@ -32,20 +35,30 @@ export function createPiiCipher(key: Buffer): PiiCipher {
   return {
     fingerprint: createHash('sha256').update(key).digest('hex').slice(0, 16),
     seal(tenantId, value) {
-      const iv = nextIv();
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      c.setAAD(Buffer.from(tenantId));
-      const body = Buffer.concat([c.update(JSON.stringify(value), 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
+      return sealText(tenantId, JSON.stringify(value));
     },
     open(tenantId, sealed) {
-      const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-      const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-      d.setAAD(Buffer.from(tenantId));
-      d.setAuthTag(buf.subarray(12, 28));
-      return JSON.parse(Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8'));
+      return JSON.parse(openText(tenantId, sealed));
     },
+    sealText,
+    openText,
   };
+
+  function sealText(associated: string, text: string): Uint8Array {
+    const iv = nextIv();
+    const c = createCipheriv('aes-256-gcm', key, iv);
+    c.setAAD(Buffer.from(associated));
+    const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
+    return Buffer.concat([iv, c.getAuthTag(), body]);
+  }
+
+  function openText(associated: string, sealed: Uint8Array): string {
+    const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    const d = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+    d.setAAD(Buffer.from(associated));
+    d.setAuthTag(buf.subarray(12, 28));
+    return Buffer.concat([d.update(buf.subarray(28)), d.final()]).toString('utf8');
+  }
 }
 
 /**

@@ -37,10 +37,10 @@ export async function openCache(target: CacheTarget, opts: { l1MaxEntries?: numb
 
 function sealedCodec(cipher: PiiCipher): L2Codec {
   return {
-    encode: (key, json) => Buffer.from(cipher.seal(key, json)).toString('base64'),
+    encode: (key, json) => Buffer.from(cipher.sealText(key, json)).toString('base64'),
     decode: (key, stored) => {
       try {
-        return cipher.open<string>(key, Buffer.from(stored, 'base64'));
+        return cipher.openText(key, Buffer.from(stored, 'base64'));
       } catch {
         return null; // sealed under another key (rotated) or not sealed: a miss, loaded again
       }
