@@ -345,7 +345,16 @@ export function readMoney(value: string): string | typeof MONEY_BAD | typeof MON
     if (fracLength >= 2) return sign + value.slice(wholeStart + skip, fracEnd);
     return `${sign}${value.slice(wholeStart + skip, wholeEnd)}.${frac}`;
   }
-  let whole = value.slice(wholeStart, wholeEnd).replaceAll(',', '');
+  // The groups between the separators, joined (replaceAll cost three times the rest of the read).
+  let whole = '';
+  let from = wholeStart;
+  for (let k = wholeStart; k < wholeEnd; k++) {
+    if (value.charCodeAt(k) === 44) {
+      whole += value.slice(from, k);
+      from = k + 1;
+    }
+  }
+  whole += value.slice(from, wholeEnd);
   let w = 0;
   while (w < whole.length - 1 && whole.charCodeAt(w) === 48) w++;
   if (w) whole = whole.slice(w);

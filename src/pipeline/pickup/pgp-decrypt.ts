@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import * as openpgp from 'openpgp';
+import { rm } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { NonRetryableError } from '../../shared/errors.js';
 
 export interface PgpDecryption {
@@ -13,6 +10,9 @@ export interface PgpDecryption {
   verificationKeysArmored?: string[];
 }
 
+/** Encrypted bytes sent to the worker and not yet taken by openpgp, at most (memory stays bounded). */
+const WORKER_WINDOW = 4 << 20;
+
 /**
  * Decrypts `src` (a file, or the encrypted bytes as they arrive) into `dest` at constant memory and
  * returns the plaintext's SHA-256. openpgp v6 holds a whole authenticated message in memory unless
@@ -20,115 +20,84 @@ export interface PgpDecryption {
  * (MDC / AEAD tag) at the end — so it goes only to a spool file, and this resolves only once the
  * check passed. On any failure `dest` is removed and PGP_VERIFY_FAILED is thrown: nothing of a
  * tampered file can reach ingest.
+ *
+ * The decryption (openpgp, inflate, the plaintext's hash and write) runs on a worker thread
+ * (`pgp-decrypt-worker.mjs`): it is about a CPU-second per 100 MB of plaintext, which on this thread
+ * held up the download feeding it and every other task of the process.
  */
 export async function decryptToFile(src: string | ReadableStream<Uint8Array>, dest: string, keys: PgpDecryption, label = typeof src === 'string' ? src : 'the download'): Promise<{ sha256: string; size: number }> {
-  try {
-    let privateKey = await openpgp.readPrivateKey({ armoredKey: keys.privateKeyArmored });
-    if (!privateKey.isDecrypted()) privateKey = await openpgp.decryptKey({ privateKey, passphrase: keys.passphrase ?? '' });
-    const verificationKeys = keys.verificationKeysArmored
-      ? await Promise.all(keys.verificationKeysArmored.map((armoredKey) => openpgp.readKey({ armoredKey })))
-      : undefined;
-    const { armored, input } = await peekArmored(typeof src === 'string'
-      ? Readable.toWeb(createReadStream(src, { highWaterMark: 1024 * 1024 })) as unknown as ReadableStream<Uint8Array>
-      : src);
-    const message = armored
-      ? await openpgp.readMessage({ armoredMessage: input.pipeThrough(new TextDecoderStream()) as unknown as ReadableStream<string> })
-      : await openpgp.readMessage({ binaryMessage: input });
-    const result = await openpgp.decrypt({
-      message, decryptionKeys: privateKey, format: 'binary',
-      ...(verificationKeys ? { verificationKeys, expectSigned: true } : {}),
-      config: { allowUnauthenticatedStream: true },
+  const worker = new Worker(new URL('./pgp-decrypt-worker.mjs', import.meta.url), {
+    workerData: { keys: { ...keys }, dest, ...(typeof src === 'string' ? { path: src } : {}) },
+    // The worker loads only plain JavaScript: no need for the parent's TypeScript loader flags.
+    execArgv: [],
+  });
+  let settled = false;
+  let inFlight = 0;
+  let resume: (() => void) | null = null;
+  const wakeSender = () => {
+    const r = resume;
+    resume = null;
+    r?.();
+  };
+  const outcome = new Promise<{ sha256: string; size: number }>((resolve, reject) => {
+    worker.on('message', (m: { type: string; bytes?: number; sha256?: string; size?: number; message?: string }) => {
+      if (m.type === 'consumed') {
+        inFlight -= m.bytes!;
+        if (inFlight <= WORKER_WINDOW) wakeSender();
+      } else if (m.type === 'done') {
+        settled = true;
+        resolve({ sha256: m.sha256!, size: m.size! });
+      } else if (m.type === 'error') {
+        settled = true;
+        reject(new Error(m.message));
+      }
     });
-    const { sha256, size } = await spool(result.data as unknown as ReadableStream<Uint8Array>, dest);
-    if (verificationKeys) {
-      await Promise.all(result.signatures.map((s) => s.verified));
-      if (result.signatures.length === 0) throw new Error('the file is not signed');
-    }
-    return { sha256, size };
+    worker.on('error', (e) => { settled = true; reject(e); });
+    worker.on('exit', (code) => {
+      if (!settled) { settled = true; reject(new Error(`the decryption worker stopped (exit code ${code}) before the end of the file`)); }
+    });
+  });
+  // Once the worker has answered, the sender stops (the rest of the download is not needed by it).
+  outcome.then(wakeSender, wakeSender);
+  try {
+    const [result] = await Promise.all([outcome, typeof src === 'string' ? undefined : send(src)]);
+    return result;
   } catch (e) {
     await rm(dest, { force: true });
     throw new NonRetryableError('PGP_VERIFY_FAILED', `cannot decrypt and verify ${label}: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-/** Bytes gathered before one write: the decompressor hands out 16 KiB pieces, a syscall each if written as they come. */
-const WRITE_BATCH = 1 << 20;
-
-/**
- * Hashes the plaintext and writes it to `dest`, reading the web stream directly (no adapter to a
- * node stream, no transform per piece) and writing ~1 MiB at a time with one writev: the pieces
- * openpgp emits average 13 KB, and one write each cost about a third of the decrypt's time.
- */
-async function spool(data: ReadableStream<Uint8Array>, dest: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  const out = await open(dest, 'w', 0o600);
-  let size = 0;
-  try {
-    let batch: Uint8Array[] = [];
-    let batched = 0;
-    const reader = data.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      hash.update(value);
-      size += value.length;
-      batch.push(value);
-      batched += value.length;
-      if (batched >= WRITE_BATCH) {
-        await writeAll(out, batch);
-        batch = [];
-        batched = 0;
-      }
-    }
-    await writeAll(out, batch);
   } finally {
-    await out.close();
+    await worker.terminate();
   }
-  return { sha256: hash.digest('hex'), size };
-}
 
-/** writev may write less than asked (a full disk, a signal): the rest goes again until all is written. */
-async function writeAll(out: FileHandle, pieces: Uint8Array[]): Promise<void> {
-  let rest = pieces;
-  while (rest.length) {
-    let { bytesWritten } = await out.writev(rest);
-    const left: Uint8Array[] = [];
-    for (const p of rest) {
-      if (bytesWritten >= p.length) bytesWritten -= p.length;
-      else { left.push(p.subarray(bytesWritten)); bytesWritten = 0; }
+  /** Feeds the worker from the stream, by transfer, while less than a window waits there. */
+  async function send(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = stream.getReader();
+    try {
+      while (!settled) {
+        let next: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          next = await reader.read();
+        } catch (e) {
+          // A broken download: the worker fails the message (never decrypts a truncated one as whole).
+          worker.postMessage({ type: 'fail', message: (e as Error).message });
+          return;
+        }
+        if (next.done) {
+          worker.postMessage({ type: 'end' });
+          return;
+        }
+        // A buffer of its own: a chunk may be a view on a pooled buffer that cannot be transferred.
+        const owned = new Uint8Array(next.value.byteLength);
+        owned.set(next.value);
+        inFlight += owned.byteLength;
+        worker.postMessage({ type: 'data', chunk: owned.buffer }, [owned.buffer]);
+        while (!settled && inFlight > WORKER_WINDOW) await new Promise<void>((r) => { resume = r; });
+      }
+    } finally {
+      if (settled) await reader.cancel().catch(() => undefined);
+      reader.releaseLock();
     }
-    rest = left;
   }
-}
-
-const ARMOR_PEEK = 64;
-
-/** Whether the message is ASCII-armored, from its first bytes; `input` yields every byte, those too. */
-async function peekArmored(stream: ReadableStream<Uint8Array>): Promise<{ armored: boolean; input: ReadableStream<Uint8Array> }> {
-  const reader = stream.getReader();
-  const head: Uint8Array[] = [];
-  let got = 0;
-  let done = false;
-  while (got < ARMOR_PEEK) {
-    const r = await reader.read();
-    if (r.done) { done = true; break; }
-    head.push(r.value);
-    got += r.value.length;
-  }
-  const text = Buffer.concat(head.map((h) => Buffer.from(h.buffer, h.byteOffset, h.byteLength))).subarray(0, ARMOR_PEEK).toString('latin1');
-  const input = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const h of head) controller.enqueue(h);
-      if (done) controller.close();
-    },
-    async pull(controller) {
-      const r = await reader.read();
-      if (r.done) controller.close();
-      else controller.enqueue(r.value);
-    },
-    cancel(reason) { return reader.cancel(reason); },
-  }, { highWaterMark: 0 });
-  return { armored: text.trimStart().startsWith('-----BEGIN PGP'), input };
 }
 
 /**
