@@ -10,6 +10,11 @@
  * Our client runs in a child process (bench/support/transfer-client.ts) started with the node flags of
  * bin/vendorflow.js's first line, as the product's processes are; it keeps one embedded database and
  * one heap across rounds, as a worker does. Its peak RSS is its own (VmHWM).
+ *
+ * Parts, for a short locked run: `--x-sizes=100,1024` (MB) picks sizes; `--x-only=upload,download,decrypt`
+ * runs only those parts (all by default); `--x-rounds=N` sets the rounds per size; `--x-profile=DIR` has
+ * our client write a V8 CPU profile there; `--x-checkpoint-mb=N` saves delivery's resume offset every N MB
+ * instead of 8 (a diagnostic: what the saves cost the upload — the product's interval stays 8 MB).
  */
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -70,8 +75,27 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-const bench: BenchFn = async ({ quick }) => {
-  const sizes = quick ? [20 * MB] : [100 * MB, 1024 * MB];
+const PARTS = ['upload', 'download', 'decrypt'] as const;
+type Part = (typeof PARTS)[number];
+
+function option(args: string[], name: string): string | undefined {
+  return args.find((a) => a.startsWith(`--x-${name}=`))?.slice(`--x-${name}=`.length);
+}
+
+const bench: BenchFn = async ({ quick, args }) => {
+  const sizesArg = option(args, 'sizes')?.split(',').map(Number);
+  if (sizesArg?.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--x-sizes: whole megabytes, e.g. --x-sizes=100,1024`);
+  const sizes = sizesArg?.map((n) => n * MB) ?? (quick ? [20 * MB] : [100 * MB, 1024 * MB]);
+  const only = (option(args, 'only')?.split(',') ?? [...PARTS]) as Part[];
+  const bad = only.filter((p) => !PARTS.includes(p));
+  if (bad.length) throw new Error(`--x-only: unknown part ${bad.join(', ')} (parts: ${PARTS.join(', ')})`);
+  const checkpointArg = option(args, 'checkpoint-mb');
+  const checkpointBytes = checkpointArg === undefined ? undefined : Number(checkpointArg) * MB;
+  if (checkpointBytes !== undefined && !(Number.isInteger(checkpointBytes) && checkpointBytes > 0)) throw new Error('--x-checkpoint-mb: whole megabytes above 0');
+  const roundsArg = option(args, 'rounds');
+  const rounds = roundsArg === undefined ? undefined : Number(roundsArg);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) throw new Error('--x-rounds: a whole number above 0');
+  const profileDir = option(args, 'profile');
   const flags = launcherNodeFlags();
   console.log(`our client runs with the launcher's node flags: ${flags.join(' ') || '(none)'}`);
   // Everything started below is inside the try, so a failure anywhere (sshd not starting included)
@@ -80,8 +104,8 @@ const bench: BenchFn = async ({ quick }) => {
   const running: { sshd?: TestSshd; client?: Client } = {};
   try {
     running.sshd = await startSshd();
-    running.client = startClient(flags);
-    return await measure({ sizes, quick, flags, work, sshd: running.sshd, client: running.client });
+    running.client = startClient(profileDir ? [...flags, '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : flags);
+    return await measure({ sizes, quick, only, rounds, checkpointBytes, flags, work, sshd: running.sshd, client: running.client });
   } finally {
     await running.client?.stop();
     await running.sshd?.stop();
@@ -89,8 +113,8 @@ const bench: BenchFn = async ({ quick }) => {
   }
 };
 
-async function measure(o: { sizes: number[]; quick: boolean; flags: string[]; work: string; sshd: TestSshd; client: Client }): Promise<Metrics> {
-  const { sizes, quick, flags, work, sshd, client } = o;
+async function measure(o: { sizes: number[]; quick: boolean; only: Part[]; rounds?: number; checkpointBytes?: number; flags: string[]; work: string; sshd: TestSshd; client: Client }): Promise<Metrics> {
+  const { sizes, quick, only, flags, work, sshd, client } = o;
   const keyFile = join(work, 'id');
   writeFileSync(keyFile, sshd.client.privateKey, { mode: 0o600 });
   await client.call({ op: 'init', keyFile, sshd: { host: sshd.host, port: sshd.port, username: sshd.username, hostKeySha256: sshd.hostKeySha256, privateKey: sshd.client.privateKey, dir: sshd.dir } });
@@ -116,7 +140,7 @@ async function measure(o: { sizes: number[]; quick: boolean; flags: string[]; wo
     const digest = await sha256(local);
     const mbps = (s: number) => size / MB / s;
 
-    const rounds = quick ? 3 : size >= 1024 * MB ? 2 : 3;
+    const rounds = o.rounds ?? (quick ? 3 : size >= 1024 * MB ? 2 : 3);
     const best = { put: 0, ours: 0, get: 0, read: 0 };
     const cpu = { put: Infinity, ours: Infinity, get: Infinity, read: Infinity };
     let bookkeeping = 0;
@@ -136,7 +160,7 @@ async function measure(o: { sizes: number[]; quick: boolean; flags: string[]; wo
       const oursPut = async () => {
         // The client syncs before its clock starts; a new session each time, as sftp -b opens one.
         const ours = await client.call<{ seconds: number; cpuMs: number; dbMs: number }>({
-          op: 'put', fileId: `f-${label}-${round}`, name: `ours-${label}`, localPath: local, size, sha256: digest,
+          op: 'put', fileId: `f-${label}-${round}`, name: `ours-${label}`, localPath: local, size, sha256: digest, checkpointBytes: o.checkpointBytes,
         });
         note('ours', ours.seconds, ours.cpuMs);
         if (mbps(ours.seconds) >= best.ours) bookkeeping = ours.dbMs / 1000 / ours.seconds;
@@ -154,21 +178,29 @@ async function measure(o: { sizes: number[]; quick: boolean; flags: string[]; wo
         if (round === 0 && (await sha256(back)) !== digest) throw new Error('downloaded file differs');
         rmSync(back, { force: true });
       };
-      const order = round % 2 === 0 ? [sftpPut, oursPut, sftpGet, oursGet] : [oursPut, sftpPut, oursGet, sftpGet];
+      // Downloads read what the uploads wrote, so they run the uploads too (reported only if asked for).
+      const puts = round % 2 === 0 ? [sftpPut, oursPut] : [oursPut, sftpPut];
+      const gets = round % 2 === 0 ? [sftpGet, oursGet] : [oursGet, sftpGet];
+      const order = [...(only.includes('upload') || only.includes('download') ? puts : []), ...(only.includes('download') ? gets : [])];
       for (const step of order) await step();
     }
-    metrics[`upload_resumable_${label}`] = vs(best.ours, 'MB/s', `sftp -b put (best of ${rounds})`, best.put, '>= 1.0x');
-    metrics[`download_stream_${label}`] = vs(best.read, 'MB/s', `sftp -b get (best of ${rounds})`, best.get, '>= 1.0x');
-    metrics[`upload_client_cpu_${label}`] = vs(cpu.ours, 'ms/MB', 'sftp+ssh processes', cpu.put);
-    metrics[`upload_db_share_${label}`] = { value: round(bookkeeping * 100, 1), unit: '% of best upload in units of work' };
-    metrics[`download_client_cpu_${label}`] = vs(cpu.read, 'ms/MB', 'sftp+ssh processes', cpu.get);
+    if (only.includes('upload')) {
+      metrics[`upload_resumable_${label}`] = vs(best.ours, 'MB/s', `sftp -b put (best of ${rounds})`, best.put, '>= 1.0x');
+      metrics[`upload_client_cpu_${label}`] = vs(cpu.ours, 'ms/MB', 'sftp+ssh processes', cpu.put);
+      metrics[`upload_db_share_${label}`] = { value: round(bookkeeping * 100, 1), unit: '% of best upload in units of work' };
+    }
+    if (only.includes('download')) {
+      metrics[`download_stream_${label}`] = vs(best.read, 'MB/s', `sftp -b get (best of ${rounds})`, best.get, '>= 1.0x');
+      metrics[`download_client_cpu_${label}`] = vs(cpu.read, 'ms/MB', 'sftp+ssh processes', cpu.get);
+    }
     rss.push(round((await client.call<{ peakRssMb: number }>({ op: 'rss' })).peakRssMb, 1));
     metrics[`peak_rss_after_${label}`] = { value: rss.at(-1)!, unit: 'MB' };
     for (const f of [join(sshd.dir, `sftp-${label}`), join(sshd.dir, `ours-${label}`)]) rmSync(f, { force: true });
     if (size !== sizes.at(-1)) rmSync(local, { force: true });
   }
-  if (rss.length > 1) metrics.rss_growth_100mb_to_1gb = vs(rss[1]!, 'MB', 'peak RSS after 100 MB', rss[0]!, 'flat (~1.0x)');
+  if (rss.length > 1 && sizes[0] === 100 * MB && sizes[1] === 1024 * MB) metrics.rss_growth_100mb_to_1gb = vs(rss[1]!, 'MB', 'peak RSS after 100 MB', rss[0]!, 'flat (~1.0x)');
 
+  if (!only.includes('decrypt')) return metrics;
   // Decrypt the largest size in a child process, beside the same child doing no work.
   const size = sizes.at(-1)!;
   const label = size >= 1024 * MB ? `${size / 1024 / MB}gb` : `${size / MB}mb`;

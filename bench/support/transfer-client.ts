@@ -3,7 +3,7 @@
  * one (bin/vendorflow.js's node flags), with its own embedded database for delivery's bookkeeping —
  * as a worker holds it. Driven over IPC by the benchmark:
  *   { op: 'init', sshd, keyFile }                      -> {}
- *   { op: 'put', fileId, name, localPath, size, sha256 } -> { seconds, cpuMs, dbMs }
+ *   { op: 'put', fileId, name, localPath, size, sha256, checkpointBytes? } -> { seconds, cpuMs, dbMs }
  *   { op: 'get', remotePath, localPath }               -> { seconds, cpuMs }
  *   { op: 'rss' }                                      -> { peakRssMb }
  * Each timed operation opens a new SSH session, as `sftp -b` does, so both sides pay the handshake.
@@ -25,7 +25,7 @@ export const CIPHER = 'aes128-gcm@openssh.com';
 export interface SshdInfo { host: string; port: number; username: string; hostKeySha256: string; privateKey: string; dir: string }
 export type ClientRequest =
   | { op: 'init'; sshd: SshdInfo; keyFile: string }
-  | { op: 'put'; fileId: string; name: string; localPath: string; size: number; sha256: string }
+  | { op: 'put'; fileId: string; name: string; localPath: string; size: number; sha256: string; checkpointBytes?: number }
   | { op: 'get'; remotePath: string; localPath: string }
   | { op: 'rss' }
   | { op: 'exit' };
@@ -86,7 +86,7 @@ async function serve(): Promise<void> {
         dbMs = 0;
         const t = await timedCpu(async () => {
           const sessions = createSessionPool();
-          await deliverFile({ db: db!, sessions }, { tenantId: 'bench', fileId, localPath, endpoint: endpoint! });
+          await deliverFile({ db: db!, sessions }, { tenantId: 'bench', fileId, localPath, endpoint: endpoint!, ...(req.checkpointBytes ? { checkpointBytes: req.checkpointBytes } : {}) });
           await sessions.close();
         });
         return { ...t, dbMs };
