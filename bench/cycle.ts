@@ -64,6 +64,7 @@ async function world(employees: number, latencyMs: number, extra: Record<string,
     home, log: { level: 'warn' }, security: { piiKey: `file:${keyFile}` },
     cycles: { pickupIntervalMs: 1000, reconcileIntervalMs: 1000 },
     pipeline: { ...env.pipeline, responseWindowMs: 600_000 },
+    ssrf: env.ssrf,
     ...extra,
   };
   const configFile = join(home, 'vendorflow.yaml');

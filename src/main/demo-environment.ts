@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Database } from '../engines/database/port.js';
 import { PLANS } from '../sim/catalog.js';
 import { startVendorResponder, startVendorSimulator, type VendorResponder } from '../sim/vendor/vendor-simulator.js';
+import { documentHost } from '../sim/vendor/response-generator.js';
 import type { VendorSpec } from '../vendors/spec-schema.js';
 
 /** The internal services a run gathers from: the simulators, in this process or a child. */
@@ -47,6 +48,12 @@ export interface VendorHost {
 export interface DemoEnvironment {
   /** The `pipeline` config section that binds the stages to these services and this vendor. */
   pipeline: Config['pipeline'];
+  /**
+   * The `ssrf` config section: the demo vendors' document hosts resolve from a hosts file under
+   * `<home>/demo` (the demo runs offline), so their links pass the URL guard and only the vendor's
+   * deliberately bad ones (a private address) are blocked.
+   */
+  ssrf: { resolverHosts: string };
   services: InternalServices;
   vendor: VendorResponder;
   stop(): Promise<void>;
@@ -69,6 +76,8 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
     writeFileSync(keyPath, k.private, { mode: 0o600 });
     writeFileSync(`${keyPath}.pub`, k.public);
   }
+  const resolverHosts = join(dir, 'hosts');
+  writeFileSync(resolverHosts, demoHosts(o.specs), { mode: 0o600 });
   const services = await o.startServices({ employees: o.employees, seed: o.seed, latencyMs: o.latencyMs });
   const answering = { specs: o.specs, silent: o.silent ?? [], seed: o.seed, pollMs: o.vendorPollMs ?? 500 };
   let vendor: VendorResponder;
@@ -101,6 +110,7 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
       serviceUrls: services.services, maxBatchSize: 2000,
       vendorEndpoints: Object.fromEntries(o.specs.map((s) => [s.id, endpoint])),
     },
+    ssrf: { resolverHosts },
     services, vendor,
     async stop() {
       await vendor.close().catch(() => undefined);
@@ -108,6 +118,15 @@ export async function startDemoEnvironment(o: DemoEnvironmentOptions): Promise<D
       await services.stop();
     },
   };
+}
+
+/**
+ * Each answering vendor's document host at a public address. Nothing connects to it: ingest only
+ * checks a link (scheme, port, allowlist, every resolved address) and stores it, never fetches it.
+ */
+function demoHosts(specs: readonly VendorSpec[]): string {
+  const hosts = specs.filter((s) => s.inbound?.urls).map((s) => documentHost(s));
+  return `# vendorflow demo: document hosts of the demo vendors (written at every start)\n${hosts.map((h) => `93.184.215.14 ${h}\n`).join('')}`;
 }
 
 /**

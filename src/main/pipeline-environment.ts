@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { loadDescriptorSet } from '../connectors/descriptors/load-descriptors.js';
 import { openConnectors, type Connectors } from '../connectors/open-connectors.js';
 import { fromVendorSpec, type VendorEndpoint } from '../pipeline/deliver/vendor-endpoint.js';
-import { configuredResolver, checkUrl, urlPolicyFromSpec, type Resolver } from '../security/ssrf/index.js';
+import { configuredResolver, checkUrl, sharedResolver, urlPolicyFromSpec, type Resolver } from '../security/ssrf/index.js';
 import type { UrlChecker } from '../pipeline/ingest/pass1.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry, type VendorRegistry } from '../vendors/registry.js';
 
@@ -28,7 +28,7 @@ export interface PipelineEnvironment {
 export function openPipelineEnvironment(config: Config): PipelineEnvironment {
   const p = config.pipeline;
   const vendors = loadVendorRegistry(p.vendorSpecs ?? EXAMPLE_VENDOR_FILES);
-  const resolver: Resolver = memoised(configuredResolver(config.ssrf));
+  const resolver: Resolver = sharedResolver(configuredResolver(config.ssrf), { timeoutMs: config.ssrf.dnsTimeoutMs });
   let connectors: Connectors | undefined;
   const checkers = new Map<string, UrlChecker>();
   return {
@@ -64,21 +64,5 @@ export function openPipelineEnvironment(config: Config): PipelineEnvironment {
     async close() {
       await connectors?.close();
     },
-  };
-}
-
-/**
- * A response file repeats the same few hosts on every row: one resolution per host per process
- * (for a minute) instead of one per row. Failures are remembered too, briefly.
- */
-function memoised(resolver: Resolver, ttlMs = 60_000): Resolver {
-  const seen = new Map<string, { at: number; answer: Promise<string[]> }>();
-  return (host) => {
-    const hit = seen.get(host);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.answer;
-    const answer = resolver(host);
-    seen.set(host, { at: Date.now(), answer });
-    if (seen.size > 10_000) seen.delete(seen.keys().next().value!);
-    return answer;
   };
 }

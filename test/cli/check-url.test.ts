@@ -77,9 +77,9 @@ describe('vendorflow check-url', () => {
   });
 
   it('takes a registered vendor id; a vendor without inbound.urls allowlists no host', () => {
-    const r = run(['check-url', '--vendor', 'acme-medical', 'https://example.com/card.png']);
+    const r = run(['check-url', '--vendor', 'bright-dental', 'https://example.com/card.png']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/acme-medical declares no inbound\.urls policy/);
+    expect(r.err).toMatch(/bright-dental declares no inbound\.urls policy/);
     expect(r.lines).toEqual([expect.stringMatching(/^blocked {2}https:\/\/example\.com\/card\.png {2}HOST_NOT_ALLOWLISTED: /)]);
   });
 

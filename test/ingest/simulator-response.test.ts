@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestSpecFromVendor } from '../../src/pipeline/ingest/from-vendor-spec.js';
 import { ingestFile } from '../../src/pipeline/ingest/ingest-file.js';
 import { checkUrl, mapResolver, vendorPolicy } from '../../src/security/ssrf/index.js';
-import { generateResponse } from '../../src/sim/vendor/response-generator.js';
+import { documentHost, generateResponse } from '../../src/sim/vendor/response-generator.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../src/vendors/registry.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../support/databases.js';
 
@@ -51,8 +51,8 @@ describe.each(ENGINES)('a messy response from the vendor simulator on %s', (engi
     const path = join(dir, response.name);
     writeFileSync(path, response.content);
 
-    const policy = vendorPolicy({ schemes: ['https', 'http'], hosts: ['docs.acme-medical.example', '10.20.30.40'] });
-    const resolver = mapResolver({ 'docs.acme-medical.example': ['93.184.216.34'] });
+    const policy = vendorPolicy({ schemes: ['https', 'http'], hosts: [documentHost(spec), '10.20.30.40'] });
+    const resolver = mapResolver({ [documentHost(spec)]: ['93.184.216.34'] });
     const summary = await ingestFile({
       db: t.db, tenantId: TENANT, vendorId: spec.id, path, spec: ingestSpecFromVendor(spec), answersFileId: 'out-1',
       checkUrl: (url) => checkUrl(url, policy, { resolver }), chunkSize: 100,

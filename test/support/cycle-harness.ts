@@ -57,6 +57,7 @@ export async function startHarness(o: {
     cycles: { leaseMs: 3000, reconcileIntervalMs: 300, pickupIntervalMs: 300, maxAttempts: 8, ...o.cycles },
     queue: { backoffMs: 100, maxBackoffMs: 1000, lockDurationMs: 2000, stalledIntervalMs: 1000, ...o.queue },
     pipeline: { ...env.pipeline, responseWindowMs: o.responseWindowMs ?? 120_000 },
+    ssrf: env.ssrf,
   };
   const config = ConfigSchema.parse(raw);
   const configFile = join(home, 'vendorflow.yaml');

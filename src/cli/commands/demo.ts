@@ -64,14 +64,18 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           say(`  simulators (pid ${env.services.pid ?? '-'}) and the demo vendor (sftp://${endpoint?.host}:${endpoint?.port}, host key ${endpoint?.hostKeyFingerprint}) are up`);
           const bound = {
             ...platform,
-            config: { ...platform.config, pipeline: { ...base.pipeline, ...env.pipeline, responseWindowMs: base.pipeline.responseWindowMs ?? 15 * 60_000 } },
+            config: {
+              ...platform.config,
+              pipeline: { ...base.pipeline, ...env.pipeline, responseWindowMs: base.pipeline.responseWindowMs ?? 15 * 60_000 },
+              ssrf: { ...base.ssrf, resolverHosts: base.ssrf.resolverHosts ?? env.ssrf.resolverHosts },
+            },
           };
           await enrolTenant(platform.db, opts.tenant, specs);
           // Workers that join take the demo's jobs, so they need this demo's simulators and vendor
           // (free ports, chosen now): the file holds them for as long as the demo runs.
           if (platform.queue.kind === 'bullmq') {
             const workerConfig = resolve(base.home, 'demo', 'worker.yaml');
-            writeFileSync(workerConfig, stringify({ home: resolve(base.home), pipeline: bound.config.pipeline }), { mode: 0o600 });
+            writeFileSync(workerConfig, stringify({ home: resolve(base.home), pipeline: bound.config.pipeline, ssrf: bound.config.ssrf }), { mode: 0o600 });
             say(`  workers may join while this demo runs (same DATABASE_URL, REDIS_URL, VENDORFLOW_PII_KEY): npx vendorflow worker --config ${workerConfig}`);
           }
           const report = await runDemo({

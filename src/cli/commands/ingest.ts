@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CHUNK_SIZE, ingestFile } from '../../pipeline/ingest/ingest-file.js';
 import { ingestSpecForTenant } from '../../pipeline/ingest/from-vendor-spec.js';
-import { checkUrl, configuredResolver, urlPolicyFromSpec } from '../../security/ssrf/index.js';
+import { checkUrl, configuredResolver, sharedResolver, urlPolicyFromSpec } from '../../security/ssrf/index.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { loadVendorSpecFile } from '../../vendors/load-spec.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../vendors/registry.js';
@@ -33,7 +33,7 @@ export function registerIngest(program: Command, ctx: CliContext): void {
       const config = ctx.loadConfig(g.config);
       const { policy, declared } = urlPolicyFromSpec(spec, `vendor ${spec.id}`);
       if (!declared) ctx.err.write(`vendorflow: vendor ${spec.id} declares no inbound.urls policy: every URL in the file is refused\n`);
-      const deps = { resolver: configuredResolver(config.ssrf), dnsTimeoutMs: config.ssrf.dnsTimeoutMs };
+      const deps = { resolver: sharedResolver(configuredResolver(config.ssrf), { timeoutMs: config.ssrf.dnsTimeoutMs }), dnsTimeoutMs: config.ssrf.dnsTimeoutMs };
       const platform = await ctx.openPlatform(config);
       try {
         if (!(await platform.db.unitOfWork((r) => r.tenants.get(opts.tenant)))) throw new VendorflowError('NOT_FOUND', `no tenant ${opts.tenant}`);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configuredResolver, hostsFileResolver, parseHostsFile, systemResolver } from './resolvers.js';
+import { configuredResolver, hostsFileResolver, parseHostsFile, sharedResolver, systemResolver } from './resolvers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vf-resolvers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,5 +25,30 @@ describe('resolvers', () => {
 
   it('the system resolver returns addresses as strings (a numeric host needs no DNS)', async () => {
     expect(await systemResolver()('127.0.0.1')).toEqual(['127.0.0.1']);
+  });
+});
+
+describe('sharedResolver', () => {
+  it('asks once per host while the answer is fresh, whoever asks', async () => {
+    let calls = 0;
+    const shared = sharedResolver(async (h) => { calls++; return h === 'a.example' ? ['93.184.216.34'] : []; }, { timeoutMs: 1000 });
+    const answers = await Promise.all(Array.from({ length: 50 }, () => shared('a.example')));
+    expect(answers.every((a) => a[0] === '93.184.216.34')).toBe(true);
+    expect(await shared('b.example')).toEqual([]);
+    expect(calls).toBe(2);
+  });
+
+  it('gives up on a host that never answers once, and remembers it: later checks fail at once', async () => {
+    let calls = 0;
+    const shared = sharedResolver(() => { calls++; return new Promise<string[]>(() => {}); }, { timeoutMs: 50 });
+    const first = await Promise.allSettled(Array.from({ length: 20 }, () => shared('silent.example')));
+    expect(first.every((r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'ETIMEOUT')).toBe(true);
+    let settled = false;
+    const later = shared('silent.example').catch(() => { settled = true; });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(settled).toBe(true); // already failed: no second wait
+    await later;
+    expect(calls).toBe(1);
   });
 });

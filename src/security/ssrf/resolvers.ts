@@ -62,3 +62,29 @@ export function parseHostsFile(text: string, source = 'hosts file'): Map<string,
 export function configuredResolver(settings: { resolverHosts?: string | undefined }): Resolver {
   return settings.resolverHosts ? hostsFileResolver(settings.resolverHosts) : systemResolver();
 }
+
+/**
+ * One resolution per host for `ttlMs`, shared by every check that asks meanwhile: a response file
+ * repeats the same few hosts on every row. The shared lookup gives up after `timeoutMs`, and the
+ * failure is remembered like an answer, so a host that never answers costs one timeout per minute,
+ * not one per row.
+ */
+export function sharedResolver(resolver: Resolver, opts: { timeoutMs: number; ttlMs?: number }): Resolver {
+  const ttlMs = opts.ttlMs ?? 60_000;
+  const seen = new Map<string, { at: number; answer: Promise<string[]> }>();
+  return (host) => {
+    const hit = seen.get(host);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.answer;
+    let timer: NodeJS.Timeout | undefined;
+    const answer = Promise.race([
+      resolver(host),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { code: 'ETIMEOUT' })), opts.timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    answer.catch(() => {}); // each caller observes it
+    seen.set(host, { at: Date.now(), answer });
+    if (seen.size > 10_000) seen.delete(seen.keys().next().value!);
+    return answer;
+  };
+}

@@ -6,7 +6,7 @@ import type { VendorSpec } from '../../vendors/spec-schema.js';
 interface Enrolled { employeeId: string; planCode: string; coverageStart: string | null }
 
 export interface ResponseOptions {
-  /** Seed: same seed + same delivered bytes → byte-identical response. */
+  /** Seed: same seed + same delivered members → byte-identical response. */
   seed: number;
   /** Real-world mess (default on): BOM, CRLF, mixed dates, invisible spaces, bad rows, unknown employees, a private URL. */
   messy?: boolean;
@@ -24,8 +24,11 @@ export async function generateResponse(spec: VendorSpec, deliveredName: string, 
   const inbound = spec.inbound;
   if (!inbound) throw new Error(`vendor ${spec.id} has no inbound section`);
   const messy = opts.messy ?? true;
-  const rand = prng(opts.seed, delivered);
   const members = await readEnrolled(spec, delivered);
+  // Seeded by who was enrolled, not by every delivered byte: the same members get the same answer
+  // (and the same mess on the same rows) whatever run-specific identifiers the file carries (an
+  // 834's file id), so runs of the same input on different engines agree on what was applied.
+  const rand = prng(opts.seed, Buffer.from(JSON.stringify(members)));
   const rows: Record<string, string>[] = members.map((m) => calculate(spec, m, deliveredName, rand));
   if (messy && rows.length > 0) {
     mess(rows, rand, spec);
@@ -94,7 +97,7 @@ function calculate(spec: VendorSpec, m: Enrolled, deliveredName: string, rand: (
   const perPeriodCents = Math.round(((premiumCents - employerCents) * 12) / 26);
   const effective = isoDate(m.coverageStart) ?? '2025-01-01';
   const money = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
-  const url = `https://docs.${spec.id}.example/plans/${encodeURIComponent(m.planCode || 'plan')}/${encodeURIComponent(m.employeeId)}.pdf`;
+  const url = `https://${documentHost(spec)}/plans/${encodeURIComponent(m.planCode || 'plan')}/${encodeURIComponent(m.employeeId)}.pdf`;
   const dateFmt = spec.inbound!.dateFormats[0] ?? 'YYYY-MM-DD';
   return {
     record_type: 'D', employee_id: m.employeeId, plan_code: m.planCode, member_id: `M${m.employeeId}`,
@@ -103,6 +106,11 @@ function calculate(spec: VendorSpec, m: Enrolled, deliveredName: string, rand: (
     id_card_url: url, certificate_url: url, plan_document_url: url, file_id: deliveredName,
     message: `Enrolled; premium ${money(premiumCents)}/month`,
   };
+}
+
+/** Where the vendor's links point: the first named host its spec allows for URLs, else a made-up one. */
+export function documentHost(spec: VendorSpec): string {
+  return spec.inbound?.urls?.hosts.find((h) => !h.startsWith('*')) ?? `docs.${spec.id}.example`;
 }
 
 /** Real-world damage, a few rows of each kind, chosen by the seeded generator. */
@@ -167,9 +175,9 @@ function formatDate(iso: string, fmt: string): string {
   return fmt.replace('YYYY', y).replace('MM', m).replace('DD', d);
 }
 
-/** mulberry32 seeded from the seed and the delivered bytes. */
-function prng(seed: number, delivered: Buffer): () => number {
-  let a = createHash('sha256').update(String(seed)).update(delivered).digest().readUInt32BE(0);
+/** mulberry32 seeded from the seed and the given bytes. */
+function prng(seed: number, bytes: Buffer): () => number {
+  let a = createHash('sha256').update(String(seed)).update(bytes).digest().readUInt32BE(0);
   return () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
