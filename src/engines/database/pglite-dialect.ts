@@ -52,14 +52,17 @@ class PGliteDriver implements Driver {
     return connection;
   }
 
+  // Transaction control goes as a simple query: through the extended protocol (parse, bind, describe,
+  // execute) BEGIN + COMMIT cost 0.41 ms of this thread per unit of work, as simple queries 0.25 ms
+  // (measured on one-row updates, where they were 40 % of the unit of work).
   async beginTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('begin'));
+    await (c as PGliteConnection).exec('begin');
   }
   async commitTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('commit'));
+    await (c as PGliteConnection).exec('commit');
   }
   async rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    await c.executeQuery(CompiledQuery.raw('rollback'));
+    await (c as PGliteConnection).exec('rollback');
   }
   async releaseConnection(c: DatabaseConnection): Promise<void> {
     this.releases.get(c)?.();
@@ -73,6 +76,9 @@ class PGliteDriver implements Driver {
 
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pg: PGlite) {}
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
     const res = await this.pg.query<R>(q.sql, q.parameters as unknown[]);
     return {
