@@ -7,7 +7,7 @@ import { retryDelay } from '../engines/queue/backoff.js';
 import { implement, type JobImplementation } from '../jobs/bind-handlers.js';
 import type { JobName } from '../jobs/catalogue.js';
 import { crashPoint } from '../shared/crash.js';
-import { NonRetryableError, VendorflowError } from '../shared/errors.js';
+import { isPermanentFailure, VendorflowError } from '../shared/errors.js';
 import { fencedDatabase, keepLeaseAlive, LeaseLostError } from './fenced-database.js';
 import type { Counts, CycleStageInput, PipelineStages } from './stage-ports.js';
 
@@ -105,7 +105,7 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
       await work(lease, fencedDatabase(o.db, lease, o.leaseMs), alive.signal);
     } catch (e) {
       if (e instanceof LeaseLostError) throw e;
-      if (e instanceof NonRetryableError) {
+      if (isPermanentFailure(e)) {
         await o.db.unitOfWork(async (r) => {
           if ((await r.leases.fail(lease, describe(e))) && kind === 'cycle') await finishRunIn(r, id);
         }).catch(() => {});

@@ -57,6 +57,17 @@ export class RetryLaterError extends VendorflowError {
   }
 }
 
+/**
+ * Codes no retry can change: the same config, spec or arguments fail the same way next time, so
+ * retrying only delays the operator's error (and burns the attempts a transient failure would need).
+ */
+const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['CONFIG_INVALID', 'SPEC_INVALID', 'USAGE']);
+
+/** True when a job that threw this must fail now rather than be retried. */
+export function isPermanentFailure(e: unknown): e is VendorflowError {
+  return e instanceof NonRetryableError || (e instanceof VendorflowError && PERMANENT_CODES.has(e.code));
+}
+
 export function isVendorflowError(e: unknown): e is VendorflowError {
   return e instanceof VendorflowError;
 }

@@ -50,6 +50,16 @@ describe('vendorflow demo', () => {
       expect(stages[0]).toMatch(new RegExp(`records ${r.vendors[0].file.records}\\b`));
       expect(stages[2]).toMatch(/response at \d\d:\d\d:\d\d/);
 
+      // How an operator finds those ids later: the tenant's cycles, narrowed by vendor and status.
+      const vf = async (...args: string[]) => (await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), ...args], { cwd: ROOT, env, timeout: 60_000 })).stdout;
+      const listed = JSON.parse(await vf('cycle', 'list', '--tenant', 'demo', '--json'));
+      expect(listed.map((c: { cycleId: string }) => c.cycleId).sort()).toEqual(r.vendors.map((v: { cycleId: string }) => v.cycleId).sort());
+      const acmeDone = JSON.parse(await vf('cycle', 'list', '--vendor', 'acme-medical', '--status', 'done', '--status', 'failed', '--json'));
+      expect(acmeDone).toEqual([expect.objectContaining({ vendorId: 'acme-medical', status: 'done', sla: 'met' })]);
+      expect(await vf('cycle', 'list', '--status', 'cancelled')).toBe('no cycles match\n');
+      expect((await vf('cycle', 'list')).split('\n')[0]).toMatch(/^\s*cycle\s+tenant\s+vendor\s+kind\s+status\s+stage\s+sla\s+created/);
+      await expect(vf('cycle', 'list', '--status', 'finished')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('expected one of pending') });
+
       // A vendor's response ingested by hand reads its plan codes as the pipeline does (through the
       // tenant's plan-code map): the same content, one byte longer so it is a new file, is accepted.
       const archived = readdirSync(join(home, 'demo', 'vendor'), { recursive: true, encoding: 'utf8' })

@@ -1,13 +1,21 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Database } from '../../engines/database/port.js';
-import type { CycleRow, CycleStage } from '../../engines/database/repositories/cycles.js';
+import type { CycleRow, CycleStage, CycleStatus } from '../../engines/database/repositories/cycles.js';
 import { openOrchestrator } from '../../main/orchestration.js';
 import { readRunState } from '../../main/run-report.js';
 import { VendorflowError } from '../../shared/errors.js';
+import { identifier, wholeNumber } from '../args.js';
 import { formatBytes, globalOptions, printColumns, printJson, printTable } from '../output.js';
 import type { CliContext } from '../program.js';
 
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+const CYCLE_STATUSES: CycleStatus[] = ['pending', 'running', 'awaiting', 'awaiting-overdue', 'done', 'failed', 'cancelled'];
+
+/** Commander collector for a repeatable `--status`: an unknown status stops with the list of known ones. */
+function cycleStatus(value: string, previous: CycleStatus[]): CycleStatus[] {
+  if (!CYCLE_STATUSES.includes(value as CycleStatus)) throw new InvalidArgumentError(`expected one of ${CYCLE_STATUSES.join(', ')}, got "${value}"`);
+  return [...previous, value as CycleStatus];
+}
 
 /** A run and its cycles as `cycle status` shows them: per stage, and the gather per batch. */
 export async function describeCycle(db: Database, cycleId: string) {
@@ -58,6 +66,20 @@ export function registerCycle(program: Command, ctx: CliContext): void {
     try { await fn(platform, Boolean(g.json)); } finally { await platform.close(); }
   };
 
+  cycle.command('list').description('Recent cycles, newest first, with their stage and SLA')
+    .option('--tenant <id>', 'only this tenant', identifier)
+    .option('--vendor <id>', 'only this vendor', identifier)
+    .option('--status <status>', `only these statuses (repeatable: ${CYCLE_STATUSES.join(', ')})`, cycleStatus, [] as CycleStatus[])
+    .option('--limit <n>', 'at most this many', wholeNumber({ min: 1, max: 10_000 }), 20)
+    .action((o: { tenant?: string; vendor?: string; status: CycleStatus[]; limit: number }, cmd: Command) => withPlatform(cmd, async (p, json) => {
+      const rows = await p.db.unitOfWork((r) => r.cycles.list({ tenantId: o.tenant, vendorId: o.vendor, statuses: o.status, limit: o.limit }));
+      if (json) return printJson(ctx.out, rows.map(summariseCycle));
+      if (!rows.length) return void ctx.out.write('no cycles match\n');
+      printColumns(ctx.out, ['cycle', 'tenant', 'vendor', 'kind', 'status', 'stage', 'sla', 'created', 'error'], rows.map((c) => [
+        c.cycleId, c.tenantId, c.vendorId, c.kind, c.status, c.stage, c.slaStatus ?? '-', c.createdAt.toISOString().slice(0, 19).replace('T', ' '),
+        c.error ? c.error.slice(0, 60) : '-',
+      ]));
+    }));
   cycle.command('status <id>').description('Per stage and per batch, with progress')
     .action((id: string, _o: unknown, cmd: Command) => withPlatform(cmd, async (p, json) => {
       const s = await describeCycle(p.db, id);

@@ -1,9 +1,9 @@
-import { NonRetryableError, RetryLaterError } from '../../shared/errors.js';
+import { isPermanentFailure, RetryLaterError } from '../../shared/errors.js';
 import type { QueueOptions } from './port.js';
 
 /** Milliseconds before the next delivery, or null when the error must not be retried. */
 export function retryDelay(error: unknown, attempt: number, opts: QueueOptions, random = Math.random): number | null {
-  if (error instanceof NonRetryableError) return null;
+  if (isPermanentFailure(error)) return null;
   if (attempt >= opts.attempts) return null;
   if (error instanceof RetryLaterError) return Math.max(0, error.delayMs);
   const ceiling = Math.min(opts.maxBackoffMs, opts.backoffMs * 2 ** (attempt - 1));

@@ -1,6 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { NonRetryableError, VendorflowError } from '../../shared/errors.js';
+import { isPermanentFailure, VendorflowError } from '../../shared/errors.js';
 import { retryDelay } from './backoff.js';
 import { JOB_ID_PATTERN, type JobContext, type QueueEngine, type QueueEvents, type QueueOptions } from './port.js';
 
@@ -64,7 +64,7 @@ export function createBullmqQueue(opts: BullmqOptions, events: QueueEvents = {})
         try {
           await registered.handler(job.data, contextOf(job));
         } catch (e) {
-          if (e instanceof NonRetryableError) throw new UnrecoverableError(`${e.code}: ${e.message}`);
+          if (isPermanentFailure(e)) throw new UnrecoverableError(`${e.code}: ${e.message}`);
           throw e;
         }
       }, {

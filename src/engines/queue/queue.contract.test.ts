@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NonRetryableError, RetryLaterError } from '../../shared/errors.js';
+import { NonRetryableError, RetryLaterError, VendorflowError } from '../../shared/errors.js';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { openQueue, type QueueTarget } from './open-queue.js';
 import type { JobContext, QueueEngine, RegisteredHandler } from './port.js';
@@ -103,6 +103,16 @@ describe.each(targets)('queue engine contract: %s', (_name, makeTarget) => {
     let n = 0;
     await q.work(handlers({ bad: async () => { n++; throw new NonRetryableError('INPUT_INVALID', 'bad input'); } }));
     await q.enqueue({ name: 'bad', id: 'bad-1', payload: {} });
+    await until(() => failures.length === 1, 'failure');
+    expect(failures[0]!.final).toBe(true);
+    expect(n).toBe(1);
+  });
+
+  it('does not retry a configuration error (the same config fails the same way)', async () => {
+    const q = open();
+    let n = 0;
+    await q.work(handlers({ misconfigured: async () => { n++; throw new VendorflowError('CONFIG_INVALID', 'config: vendors.x.outbox is not set'); } }));
+    await q.enqueue({ name: 'misconfigured', id: 'misconfigured-1', payload: {} });
     await until(() => failures.length === 1, 'failure');
     expect(failures[0]!.final).toBe(true);
     expect(n).toBe(1);

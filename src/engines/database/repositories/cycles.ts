@@ -24,6 +24,8 @@ export interface CyclesRepository {
   createMany(cycles: readonly NewCycle[]): Promise<void>;
   get(cycleId: string): Promise<CycleRow | undefined>;
   byRun(runId: string): Promise<CycleRow[]>;
+  /** Newest first, narrowed by tenant, vendor and status: how an operator finds a cycle's id. */
+  list(filter: { tenantId?: string; vendorId?: string; statuses?: readonly CycleStatus[]; limit: number }): Promise<CycleRow[]>;
   inFlight(tenantId: string, vendorId: string): Promise<CycleRow | undefined>;
   /** Moves a leased cycle from one stage to the next and gives the lease up; false when the lease is stale. */
   advance(lease: Lease, from: CycleStage, to: { stage: CycleStage; status: CycleStatus; deadline?: Date | null; counters?: Record<string, unknown>; timing?: Record<string, unknown> }): Promise<boolean>;
@@ -93,6 +95,14 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
     },
     async byRun(runId) {
       const rows = await db.selectFrom('cycles').selectAll().where('run_id', '=', runId).orderBy('vendor_id').execute();
+      return rows.map(toCycle);
+    },
+    async list(filter) {
+      let q = db.selectFrom('cycles').selectAll();
+      if (filter.tenantId) q = q.where('tenant_id', '=', filter.tenantId);
+      if (filter.vendorId) q = q.where('vendor_id', '=', filter.vendorId);
+      if (filter.statuses?.length) q = q.where('status', 'in', [...filter.statuses]);
+      const rows = await q.orderBy('created_at', 'desc').orderBy('cycle_id', 'desc').limit(filter.limit).execute();
       return rows.map(toCycle);
     },
     async inFlight(tenantId, vendorId) {
