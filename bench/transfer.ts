@@ -18,7 +18,7 @@
  */
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -69,6 +69,25 @@ function makeFile(path: string, size: number): void {
   closeSync(fd);
 }
 
+/**
+ * The same page-cache state before every timed transfer, whichever client goes first: written pages
+ * on disk, the cache emptied (where this process may), then the file the transfer reads read through.
+ * This machine reclaims page cache within seconds (a 1 GB file read a minute earlier is a quarter gone)
+ * and replacing a 1 GB file frees its blocks with online discard: without this, the run that followed
+ * another's 1 GB write measured 220–320 MB/s against 480–560 for the same client in the same run.
+ */
+function settlePageCache(readPath: string): void {
+  execFileSync('sync');
+  try { writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { /* not root: the read below still warms it */ }
+  const fd = openSync(readPath, 'r');
+  const block = Buffer.allocUnsafe(8 * MB);
+  try {
+    while (readSync(fd, block, 0, block.length, null) > 0) { /* read through */ }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function sha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(path, { highWaterMark: MB })) h.update(c as Buffer);
@@ -76,6 +95,7 @@ async function sha256(path: string): Promise<string> {
 }
 
 const PARTS = ['upload', 'download', 'decrypt'] as const;
+const NAMES = { put: 'sftp -b put', ours: 'our upload', get: 'sftp -b get', read: 'our download' } as const;
 type Part = (typeof PARTS)[number];
 
 function option(args: string[], name: string): string | undefined {
@@ -145,20 +165,25 @@ async function measure(o: { sizes: number[]; quick: boolean; only: Part[]; round
     const cpu = { put: Infinity, ours: Infinity, get: Infinity, read: Infinity };
     let bookkeeping = 0;
     const note = (k: keyof typeof best, seconds: number, cpuMs: number) => {
+      // Every round on stderr: the spread says how far a best-of figure can be trusted.
+      console.error(`  round ${label} ${NAMES[k]}: ${mbps(seconds).toFixed(0)} MB/s, ${(cpuMs / (size / MB)).toFixed(2)} ms/MB CPU`);
       best[k] = Math.max(best[k], mbps(seconds));
       cpu[k] = Math.min(cpu[k], cpuMs / (size / MB));
     };
     const back = join(work, `ours-get-${label}`);
     for (let round = 0; round < rounds; round++) {
-      // Each timed run starts with no dirty pages left by the previous one (a 1 GB write otherwise
-      // bills the next run for its writeback), and the two clients take turns going first.
+      // The two clients take turns going first. Each upload lands on a path that does not exist (replacing a 1 GB file would bill the timed
+      // run for freeing the old one's blocks), and every transfer starts from the same cache state.
       const sftpPut = async () => {
-        execFileSync('sync');
+        rmSync(join(sshd.dir, `sftp-${label}`), { force: true });
+        settlePageCache(local);
         const base = await sftpBatch(`put ${local} ${sshd.dir}/sftp-${label}\n`);
         note('put', base.seconds, base.result);
       };
       const oursPut = async () => {
-        // The client syncs before its clock starts; a new session each time, as sftp -b opens one.
+        rmSync(join(sshd.dir, `ours-${label}`), { force: true });
+        settlePageCache(local);
+        // A new session each time, as sftp -b opens one.
         const ours = await client.call<{ seconds: number; cpuMs: number; dbMs: number }>({
           op: 'put', fileId: `f-${label}-${round}`, name: `ours-${label}`, localPath: local, size, sha256: digest, checkpointBytes: o.checkpointBytes,
         });
@@ -167,12 +192,13 @@ async function measure(o: { sizes: number[]; quick: boolean; only: Part[]; round
         if (round === 0 && (await sha256(join(sshd.dir, `ours-${label}`))) !== digest) throw new Error('uploaded file differs');
       };
       const sftpGet = async () => {
-        execFileSync('sync');
+        settlePageCache(join(sshd.dir, `sftp-${label}`));
         const baseGet = await sftpBatch(`get ${sshd.dir}/sftp-${label} ${work}/sftp-get-${label}\n`);
         note('get', baseGet.seconds, baseGet.result);
         rmSync(`${work}/sftp-get-${label}`, { force: true });
       };
       const oursGet = async () => {
+        settlePageCache(join(sshd.dir, `ours-${label}`));
         const get = await client.call<{ seconds: number; cpuMs: number }>({ op: 'get', remotePath: `${sshd.dir}/ours-${label}`, localPath: back });
         note('read', get.seconds, get.cpuMs);
         if (round === 0 && (await sha256(back)) !== digest) throw new Error('downloaded file differs');

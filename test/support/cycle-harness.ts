@@ -10,6 +10,7 @@ import { openOrchestrator, startWorking } from '../../src/main/orchestration.js'
 import { openPlatform, type Platform } from '../../src/main/platform.js';
 import { benefitRecordsChecksum, summariseRun, watchRun, type RunProgress } from '../../src/main/run-report.js';
 import { startSimulators } from '../../src/sim/start-simulators.js';
+import { dropRedisPrefix } from './redis.js';
 import { sshdVendorHost } from './sshd.js';
 import { EXAMPLE_VENDOR_FILES, loadVendorRegistry } from '../../src/vendors/registry.js';
 
@@ -48,10 +49,11 @@ export async function startHarness(o: {
       return { services: sims.services, stop: () => sims.stop() };
     },
   });
+  const redisPrefix = o.redisUrl ? `vft${randomBytes(4).toString('hex')}` : undefined;
   const raw = {
     home,
     ...(o.databaseUrl ? { database: { url: o.databaseUrl, poolSize: 5 } } : {}),
-    ...(o.redisUrl ? { redis: { url: o.redisUrl, keyPrefix: `vft${randomBytes(4).toString('hex')}` } } : {}),
+    ...(o.redisUrl ? { redis: { url: o.redisUrl, keyPrefix: redisPrefix } } : {}),
     log: { level: 'warn' },
     security: { piiKey: `file:${keyFile}` },
     cycles: { leaseMs: 3000, reconcileIntervalMs: 300, pickupIntervalMs: 300, maxAttempts: 8, ...o.cycles },
@@ -66,6 +68,8 @@ export async function startHarness(o: {
     home, env, config, configFile,
     async close() {
       await env.stop();
+      // The shared Redis keeps this run's queue and cache keys otherwise (a private Redis dies with its test).
+      if (o.redisUrl && redisPrefix) await dropRedisPrefix(redisPrefix, o.redisUrl).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     },
   };
