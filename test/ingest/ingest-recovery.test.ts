@@ -162,6 +162,8 @@ describe.each(ENGINES)('concurrent apply on %s', (engine) => {
       const conflicts = await t.db.unitOfWork((r) => r.ingest.conflictsPage(s.fileId, 0, 100));
       expect(conflicts.map((c) => c.recordId).sort((x, y) => x - y)).toEqual(sameField.map((k) => ids.get(k)!).sort((x, y) => x - y));
       expect(conflicts.every((c) => c.expectedVersion === 1 && c.actualVersion === 2)).toBe(true);
+      // Each conflict names whose record it is (the discrepancy report's employee_id and plan_code).
+      expect(conflicts.map((c) => `${c.employeeId}|${c.planCode}`).sort()).toEqual(sameField.map((k) => k.split('|').slice(0, 2).join('|')).sort());
     } finally {
       await client?.end();
       await t.drop();

@@ -69,6 +69,12 @@ describe.each(ENGINES)('ingest on %s', (engine) => {
     const report = readFileSync(rec.reportPath!, 'utf8');
     expect(report.split('\r\n').filter((l) => l.startsWith('absent,')).length).toBe(messy.absent);
     expect(report).toContain('UNKNOWN_EMPLOYEE');
+    // Each rejected row says whose answer it was, where the row named one.
+    const rejectedLines = report.split('\r\n').filter((l) => l.startsWith('rejected,') || l.startsWith('unknown_employee,'));
+    expect(rejectedLines.length).toBeGreaterThan(0);
+    const named = rejectedLines.filter((l) => /^[a-z_]+,\d+,,[^,]+,[^,]+,/.test(l));
+    expect(named.length).toBeGreaterThan(rejectedLines.length / 2);
+    expect(report.split('\r\n').find((l) => l.startsWith('unknown_employee,'))).toMatch(/^unknown_employee,\d+,,\w+,/);
 
     // Re-ingesting the same file applies nothing twice.
     const before = await recordsChecksum(t.db);

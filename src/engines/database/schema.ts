@@ -83,7 +83,7 @@ export interface IngestBaselinesTable {
 }
 export interface RowErrorsTable {
   tenant_id: string; error_id: Generated<Int8>; file_id: string; line: number; col: string; code: string;
-  message: string; raw_masked: string | null;
+  message: string; raw_masked: string | null; employee_id: string | null; plan_code: string | null;
 }
 export interface ConflictsTable {
   tenant_id: string; conflict_id: Generated<Int8>; file_id: string; line: number; record_id: Int8;

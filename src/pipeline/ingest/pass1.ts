@@ -57,7 +57,7 @@ export async function runPass1(ctx: PassContext): Promise<Pass1Result> {
   const commitChunk = async (rows: ValidatedRow[]) => {
     await ctx.db.unitOfWork(async (r) => {
       await checkAgainstDatabase(ctx, r.ingest, rows, planCodes);
-      const errors = rowErrors(rows);
+      const errors = rowErrors(rows, !ctx.compiled.employeeColumn.sensitive && ctx.compiled.employeeColumn.type !== 'ssn');
       for (let i = 0; i < errors.length; i += MAX_CHUNK) await r.ingest.insertRowErrors(ctx.tenantId, ctx.fileId, errors.slice(i, i + MAX_CHUNK));
     });
     received += rows.length;
@@ -166,6 +166,10 @@ function reject(row: ValidatedRow, col: string, code: ValidatedRow['issues'][num
   row.rejected = true;
 }
 
-function rowErrors(rows: ValidatedRow[]): RowErrorRow[] {
-  return rows.flatMap((r) => r.issues.map((i) => ({ line: r.line, col: i.col, code: i.code, message: i.message, rawMasked: r.rawMasked })));
+/** `keepEmployeeId`: false when the vendor keys rows by a sensitive value (an SSN is never stored in the clear). */
+function rowErrors(rows: ValidatedRow[], keepEmployeeId: boolean): RowErrorRow[] {
+  return rows.flatMap((r) => r.issues.map((i) => ({
+    line: r.line, col: i.col, code: i.code, message: i.message, rawMasked: r.rawMasked,
+    employeeId: keepEmployeeId ? r.employeeId : null, planCode: r.planCode,
+  })));
 }

@@ -78,14 +78,14 @@ async function writeReport(db: Database, dir: string, name: string, fileId: stri
     const page = await db.unitOfWork((r) => r.ingest.rowErrorsPage(fileId, after, PAGE));
     for (const e of page) {
       const kind = e.code === 'UNKNOWN_EMPLOYEE' ? 'unknown_employee' : (WARNING_CODES as readonly string[]).includes(e.code) ? 'warning' : 'rejected';
-      await write([kind, e.line, '', '', '', e.col, e.code, e.message]);
+      await write([kind, e.line, '', e.employeeId ?? '', e.planCode ?? '', e.col, e.code, e.message]);
     }
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.errorId;
   }
   for (let after = 0; ;) {
     const page = await db.unitOfWork((r) => r.ingest.conflictsPage(fileId, after, PAGE));
-    for (const c of page) await write(['conflict', c.line, c.recordId, '', '', '', 'CONFLICT', `expected version ${c.expectedVersion}, found ${c.actualVersion}`]);
+    for (const c of page) await write(['conflict', c.line, c.recordId, c.employeeId ?? '', c.planCode ?? '', '', 'CONFLICT', `expected version ${c.expectedVersion}, found ${c.actualVersion}`]);
     if (page.length < PAGE) break;
     after = page[page.length - 1]!.conflictId;
   }

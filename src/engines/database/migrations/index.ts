@@ -6,6 +6,7 @@ import * as ingest from './007-ingest.js';
 import * as cycles from './008-cycles.js';
 import * as platformSettings from './009-platform-settings.js';
 import * as schedules from './010-schedules.js';
+import * as rowErrorKeys from './011-row-error-keys.js';
 
 /** Migrations in order; names sort, and a name never changes once released. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '008-cycles': cycles,
   '009-platform-settings': platformSettings,
   '010-schedules': schedules,
+  '011-row-error-keys': rowErrorKeys,
 };

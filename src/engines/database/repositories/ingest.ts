@@ -24,7 +24,11 @@ export interface Checkpoint {
 
 export interface RecordKey { employeeId: string; planCode: string }
 
-export interface RowErrorRow { line: number; col: string; code: string; message: string; rawMasked: string | null }
+export interface RowErrorRow {
+  line: number; col: string; code: string; message: string; rawMasked: string | null;
+  /** What the row named, where it could be read (null for a row too broken to say). */
+  employeeId?: string | null; planCode?: string | null;
+}
 
 export interface BaselineRow extends RecordKey { recordId: number; line: number; expectedVersion: number; before: Fields }
 
@@ -119,7 +123,7 @@ export interface IngestRepository {
   absentMembers(fileId: string, answersFileId: string, afterRecordId: number, limit: number): Promise<Array<RecordKey & { recordId: number }>>;
   /** Row errors of a file, keyset-paged by error id. */
   rowErrorsPage(fileId: string, afterErrorId: number, limit: number): Promise<Array<RowErrorRow & { errorId: number }>>;
-  conflictsPage(fileId: string, afterConflictId: number, limit: number): Promise<Array<{ conflictId: number; line: number; recordId: number; expectedVersion: number; actualVersion: number }>>;
+  conflictsPage(fileId: string, afterConflictId: number, limit: number): Promise<Array<{ conflictId: number; line: number; recordId: number; employeeId: string | null; planCode: string | null; expectedVersion: number; actualVersion: number }>>;
 }
 
 const toFile = (r: { file_id: string; tenant_id: string; vendor_id: string; name: string; status: string; sha256: string | null; answers_file_id: string | null; cycle_id: string | null; error: string | null }): InboundFile => ({
@@ -223,6 +227,7 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
       assertChunk(rows, 'ingest.insertRowErrors');
       await db.insertInto('row_errors').values(rows.map((r) => ({
         tenant_id: tenantId, file_id: fileId, line: r.line, col: r.col, code: r.code, message: r.message, raw_masked: r.rawMasked,
+        employee_id: r.employeeId ?? null, plan_code: r.planCode ?? null,
       }))).onConflict((oc) => oc.columns(['file_id', 'line', 'col', 'code']).doNothing()).execute();
     },
     async rowErrorsBetween(fileId, from, to, codes) {
@@ -414,14 +419,17 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
       return res.rows.map((r) => ({ recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code }));
     },
     async rowErrorsPage(fileId, after, limit) {
-      const rows = await db.selectFrom('row_errors').select(['error_id', 'line', 'col', 'code', 'message', 'raw_masked'])
+      const rows = await db.selectFrom('row_errors').select(['error_id', 'line', 'col', 'code', 'message', 'raw_masked', 'employee_id', 'plan_code'])
         .where('file_id', '=', fileId).where(sql<boolean>`error_id > ${after}`).orderBy('error_id').limit(limit).execute();
-      return rows.map((r) => ({ errorId: Number(r.error_id), line: r.line, col: r.col, code: r.code, message: r.message, rawMasked: r.raw_masked }));
+      return rows.map((r) => ({ errorId: Number(r.error_id), line: r.line, col: r.col, code: r.code, message: r.message, rawMasked: r.raw_masked,
+        employeeId: r.employee_id, planCode: r.plan_code }));
     },
     async conflictsPage(fileId, after, limit) {
-      const rows = await db.selectFrom('conflicts').select(['conflict_id', 'line', 'record_id', 'expected_version', 'actual_version'])
-        .where('file_id', '=', fileId).where(sql<boolean>`conflict_id > ${after}`).orderBy('conflict_id').limit(limit).execute();
-      return rows.map((r) => ({ conflictId: Number(r.conflict_id), line: r.line, recordId: Number(r.record_id), expectedVersion: r.expected_version, actualVersion: r.actual_version }));
+      const rows = await db.selectFrom('conflicts as c').leftJoin('benefit_records as b', 'b.record_id', 'c.record_id')
+        .select(['c.conflict_id', 'c.line', 'c.record_id', 'c.expected_version', 'c.actual_version', 'b.employee_id', 'b.plan_code'])
+        .where('c.file_id', '=', fileId).where(sql<boolean>`c.conflict_id > ${after}`).orderBy('c.conflict_id').limit(limit).execute();
+      return rows.map((r) => ({ conflictId: Number(r.conflict_id), line: r.line, recordId: Number(r.record_id), employeeId: r.employee_id, planCode: r.plan_code,
+        expectedVersion: r.expected_version, actualVersion: r.actual_version }));
     },
   };
 }
