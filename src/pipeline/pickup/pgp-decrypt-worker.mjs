@@ -6,7 +6,10 @@
  *
  * Protocol (input chunks transferred, not copied):
  *   in:  {type:'data', chunk} ... {type:'end'} | {type:'fail', message} (the download broke)
- *   out: {type:'consumed', bytes} ... then {type:'done', sha256, size} | {type:'error', message}
+ *   out: {type:'consumed', bytes} ... then {type:'done', sha256, size} | {type:'error', kind, message}
+ * `kind` says whose fault a failure is: 'integrity' (the file: not for our key, malformed, tampered,
+ * unsigned), 'key' (our own private key or passphrase), 'io' (this machine: the spool could not be
+ * written or read) or 'download' (the input broke off).
  * The main thread stops sending while more than a window of its input is not yet consumed here.
  * With `workerData.path` the worker reads the encrypted file itself and no input messages come.
  *
@@ -171,12 +174,15 @@ async function writeAll(out, pieces) {
   }
 }
 
+/** Where the work was when it failed: before the message is read, a failure is our key's. */
+let stage = 'key';
 try {
   let privateKey = await openpgp.readPrivateKey({ armoredKey: keys.privateKeyArmored });
   if (!privateKey.isDecrypted()) privateKey = await openpgp.decryptKey({ privateKey, passphrase: keys.passphrase ?? '' });
   const verificationKeys = keys.verificationKeysArmored
     ? await Promise.all(keys.verificationKeysArmored.map((armoredKey) => openpgp.readKey({ armoredKey })))
     : undefined;
+  stage = 'message';
   const source = path
     ? /** @type {ReadableStream<Uint8Array>} */ (Readable.toWeb(createReadStream(path, { highWaterMark: 1024 * 1024 })))
     : fedInput();
@@ -196,6 +202,9 @@ try {
   }
   port.postMessage({ type: 'done', sha256, size });
 } catch (e) {
-  port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+  const code = e && typeof e === 'object' && 'code' in e ? e.code : undefined;
+  // System errors carry an errno name (ENOSPC, EACCES, EIO); zlib's (Z_DATA_ERROR) are the file's.
+  const kind = broken ? 'download' : typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? 'io' : stage === 'key' ? 'key' : 'integrity';
+  port.postMessage({ type: 'error', kind, message: e instanceof Error ? e.message : String(e) });
 }
 port.close();

@@ -79,6 +79,21 @@ describe('decryptToFile', () => {
     await feed.write(encrypted.slice(0, Math.floor(encrypted.length / 2)));
     feed.fail(new Error('connection reset'));
     await expect(done).rejects.toThrow(/connection reset/);
+    await expect(done).rejects.toMatchObject({ code: 'INTERNAL' }); // retried: the file is not at fault
     expect(existsSync(broken)).toBe(false);
+  }, 30_000);
+
+  it('blames our own key, or this machine, and not the vendor file, when they are what failed', async () => {
+    const encrypted = await encrypt(plaintext, zip);
+    const src = join(tmp, 'good.pgp');
+    writeFileSync(src, encrypted);
+    // Our key under a passphrase, given the wrong one: a configuration error (never a quarantined file).
+    const locked = await openpgp.encryptKey({ privateKey: await openpgp.readPrivateKey({ armoredKey: keys.privateKey }), passphrase: 'right' });
+    const wrongPass = decryptToFile(src, join(tmp, 'locked.plain'), { privateKeyArmored: locked.armor(), passphrase: 'wrong' });
+    await expect(wrongPass).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('inbound.pgp') });
+    expect(await decryptToFile(src, join(tmp, 'unlocked.plain'), { privateKeyArmored: locked.armor(), passphrase: 'right' })).toEqual({ sha256: sha(plaintext), size: plaintext.length });
+    // The spool cannot be written: this machine's failure, retried.
+    const nowhere = join(tmp, 'no-such-dir', 'out.plain');
+    await expect(decryptToFile(src, nowhere, { privateKeyArmored: keys.privateKey })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('io') });
   }, 30_000);
 });

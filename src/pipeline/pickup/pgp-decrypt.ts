@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { NonRetryableError } from '../../shared/errors.js';
+import { NonRetryableError, VendorflowError } from '../../shared/errors.js';
 
 export interface PgpDecryption {
   /** Our private key (armored) the vendor encrypts to. */
@@ -10,6 +10,8 @@ export interface PgpDecryption {
   verificationKeysArmored?: string[];
 }
 
+type FailureKind = 'integrity' | 'key' | 'io' | 'download';
+
 /** Encrypted bytes sent to the worker and not yet taken by openpgp, at most (memory stays bounded). */
 const WORKER_WINDOW = 4 << 20;
 
@@ -18,8 +20,10 @@ const WORKER_WINDOW = 4 << 20;
  * returns the plaintext's SHA-256. openpgp v6 holds a whole authenticated message in memory unless
  * `allowUnauthenticatedStream` is set; with it the plaintext streams out before the integrity check
  * (MDC / AEAD tag) at the end — so it goes only to a spool file, and this resolves only once the
- * check passed. On any failure `dest` is removed and PGP_VERIFY_FAILED is thrown: nothing of a
- * tampered file can reach ingest.
+ * check passed. On any failure `dest` is removed: nothing of a tampered file can reach ingest. Only
+ * a failure of the file itself is PGP_VERIFY_FAILED (the caller quarantines it, for good); our own
+ * key not opening is CONFIG_INVALID, and a full disk, a broken download or a crashed worker is
+ * INTERNAL — retried, the vendor's file left where it is.
  *
  * The decryption (openpgp, inflate, the plaintext's hash and write) runs on a worker thread
  * (`pgp-decrypt-worker.mjs`): it is about a CPU-second per 100 MB of plaintext, which on this thread
@@ -40,7 +44,7 @@ export async function decryptToFile(src: string | ReadableStream<Uint8Array>, de
     r?.();
   };
   const outcome = new Promise<{ sha256: string; size: number }>((resolve, reject) => {
-    worker.on('message', (m: { type: string; bytes?: number; sha256?: string; size?: number; message?: string }) => {
+    worker.on('message', (m: { type: string; bytes?: number; sha256?: string; size?: number; message?: string; kind?: FailureKind }) => {
       if (m.type === 'consumed') {
         inFlight -= m.bytes!;
         if (inFlight <= WORKER_WINDOW) wakeSender();
@@ -49,7 +53,7 @@ export async function decryptToFile(src: string | ReadableStream<Uint8Array>, de
         resolve({ sha256: m.sha256!, size: m.size! });
       } else if (m.type === 'error') {
         settled = true;
-        reject(new Error(m.message));
+        reject(Object.assign(new Error(m.message), { kind: m.kind }));
       }
     });
     worker.on('error', (e) => { settled = true; reject(e); });
@@ -64,7 +68,11 @@ export async function decryptToFile(src: string | ReadableStream<Uint8Array>, de
     return result;
   } catch (e) {
     await rm(dest, { force: true });
-    throw new NonRetryableError('PGP_VERIFY_FAILED', `cannot decrypt and verify ${label}: ${(e as Error).message}`, { cause: e });
+    const { kind } = e as { kind?: FailureKind };
+    const message = (e as Error).message;
+    if (kind === 'integrity') throw new NonRetryableError('PGP_VERIFY_FAILED', `cannot decrypt and verify ${label}: ${message}`, { cause: e });
+    if (kind === 'key') throw new VendorflowError('CONFIG_INVALID', `inbound.pgp: our private key cannot be used (wrong key or passphrase?): ${message}`, { cause: e });
+    throw new VendorflowError('INTERNAL', `decryption of ${label} stopped (${kind ?? 'worker'}): ${message}`, { cause: e });
   } finally {
     await worker.terminate();
   }
