@@ -121,11 +121,8 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
       const spec = (await ingestSpec(db, tenantId, vendorId)).spec;
       const result = await pollInbox({ db, sessions: platform.sessions, spoolDir: env.spoolDir }, {
         tenantId, endpoint: env.endpoint(vendorId), mine: (name) => mayBelongToTenant(spec, name, tenantId, vendorId),
-        handOn: async (file) => {
-          const answers = await correlate(db, { tenantId, vendorId, name: file.name, path: file.path, compiled: await ingestSpec(db, tenantId, vendorId) });
-          if (answers) await db.unitOfWork((r) => r.ingest.setAnswersFile(file.fileId, answers));
-          found.push({ fileId: file.fileId, answersFileId: answers });
-        },
+        correlate: async ({ name, path }) => correlate(db, { tenantId, vendorId, name, path, compiled: await ingestSpec(db, tenantId, vendorId) }),
+        handOn: async (file) => { found.push({ fileId: file.fileId, answersFileId: file.answersFileId }); },
       });
       for (const r of result.rejected) platform.log.warn({ vendorId, file: r.name }, `response rejected at pickup: ${r.error}`);
       return found;

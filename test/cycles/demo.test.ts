@@ -71,6 +71,13 @@ describe('vendorflow demo', () => {
       const acme = r.vendors.find((v: { vendorId: string }) => v.vendorId === 'acme-medical');
       expect(ingested.status).not.toBe('quarantined');
       expect(ingested.reconciliation.rejected).toBe(acme.response.rejected); // the vendor's deliberate bad rows, nothing more
+
+      // The demo again in the same home: the vendor answers the new deliveries with the same bytes as
+      // before (nothing changed), and each answer still moves its own cycle on.
+      const again = JSON.parse((await promisify(execFile)(process.execPath, [join(ROOT, 'bin/vendorflow.js'), 'demo', '--employees', '600', '--latency', '1', '--json'],
+        { cwd: ROOT, env, maxBuffer: 1 << 22, timeout: 240_000 })).stdout);
+      expect(again.vendors.map((v: { status: string }) => v.status)).toEqual(['done', 'done', 'done']);
+      expect(again.vendors.map((v: { cycleId: string }) => v.cycleId)).not.toContain(r.vendors[0].cycleId);
     });
   }, 300_000);
 

@@ -68,7 +68,6 @@ export async function ingestFile(input: IngestFileInput): Promise<IngestSummary>
     const reg = await r.ingest.registerInboundFile({
       tenantId, vendorId, name, sha256, size: statSync(input.path).size, answersFileId: answers, cycleId: input.cycleId ?? null,
     });
-    if (!reg.file.answersFileId && answers) await r.ingest.setAnswersFile(reg.file.fileId, answers);
     await r.ingest.openCheckpoint(tenantId, reg.file.fileId);
     return reg;
   });

@@ -97,6 +97,27 @@ describe.each(ENDPOINT_KINDS)('pollInbox on %s', (kind) => {
     expect(events[2]!.error).toContain('A-resend.csv');
   }, 30_000);
 
+  it('the same bytes answering two deliveries are two responses; sent again for the same delivery, one', async () => {
+    const s = setup(ep, { archive: { mode: 'delete' } });
+    // Nothing changed between two deliveries, and the vendor names the delivery only in the file name.
+    const data = Buffer.from('employee_id,premium\nE1,"1,234.50"\n');
+    const correlate = async ({ name }: { name: string }) => `out-${/_(\d+)\.csv$/.exec(name)?.[1] ?? 'none'}`;
+    const pollUntilTaken = async () => { await s.poll({ correlate }); return s.poll({ correlate }); };
+    writeFileSync(join(s.inboxOnDisk, 'RESP_1.csv'), data);
+    const first = await pollUntilTaken();
+    writeFileSync(join(s.inboxOnDisk, 'RESP_2.csv'), data);
+    const second = await pollUntilTaken();
+    writeFileSync(join(s.inboxOnDisk, 'RESP_2-again_2.csv'), data);
+    const again = await pollUntilTaken();
+    expect(first.taken.map((f) => [f.name, f.answersFileId])).toEqual([['RESP_1.csv', 'out-1']]);
+    expect(second.taken.map((f) => [f.name, f.answersFileId])).toEqual([['RESP_2.csv', 'out-2']]);
+    expect(second.taken[0]!.fileId).not.toBe(first.taken[0]!.fileId);
+    expect(again.duplicates).toEqual([{ name: 'RESP_2-again_2.csv', fileId: second.taken[0]!.fileId }]);
+    expect(s.handed.map((f) => f.name)).toEqual(['RESP_1.csv', 'RESP_2.csv']);
+    const rows = await Promise.all([first, second].map((p) => db.unitOfWork((r) => r.transfers.get('t1', p.taken[0]!.fileId))));
+    expect(rows.map((r) => r?.answersFileId)).toEqual(['out-1', 'out-2']);
+  }, 30_000);
+
   it('with a done-marker, takes a file as soon as its marker exists and removes both', async () => {
     const s = setup(ep, { doneMarker: '.done', archive: { mode: 'delete' } });
     writeFileSync(join(s.inboxOnDisk, 'B.txt'), 'x');

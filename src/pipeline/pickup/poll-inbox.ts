@@ -23,6 +23,8 @@ export interface InboundFile {
   path: string;
   size: number;
   sha256: string;
+  /** The outbound file it answers, by the vendor's correlation rule (null: unsolicited). */
+  answersFileId: string | null;
 }
 
 export interface PollDeps {
@@ -45,7 +47,13 @@ export interface PollRequest {
   /** Which inbox files this poll may take (another tenant's, in a shared inbox, are left); default all. */
   mine?: (name: string) => boolean;
   /**
-   * Called once per new file identity (vendor + SHA-256 of the plaintext), after decryption and
+   * The outbound file a verified file answers, by the vendor's rule (its name, or a column read from
+   * the plaintext at `path`); part of the file's identity. Without it every file is unsolicited.
+   */
+  correlate?: (file: { name: string; path: string }) => Promise<string | null>;
+  /**
+   * Called once per new file identity (vendor + SHA-256 of the plaintext + the outbound file it
+   * answers: the same bytes answering two deliveries are two responses), after decryption and
    * verification. At-least-once: a crash between this call and its bookkeeping calls it again with
    * the same fileId at the next poll, so it must be idempotent per fileId (ingest checkpoints are).
    */
@@ -165,10 +173,17 @@ async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: F
     return;
   }
 
+  let answersFileId: string | null = null;
+  try {
+    if (req.correlate) answersFileId = await req.correlate({ name: entry.name, path: plain });
+  } catch (e) {
+    await rm(plain, { force: true });
+    throw e;
+  }
   const claim = await deps.db.unitOfWork(async (r) => {
     const c = await r.transfers.claimInbound({
       tenantId: req.tenantId, fileId, vendorId: ep.vendorId, kind: req.kind ?? 'response', name: entry.name,
-      status: 'received', size: content.size, sha256: content.sha256, remotePath: entry.path,
+      status: 'received', size: content.size, sha256: content.sha256, remotePath: entry.path, answersFileId,
     });
     const retry = !c.created && c.file.status === 'received' && c.file.remotePath === entry.path;
     await r.transfers.recordEvent(req.tenantId, c.file.fileId, c.created
@@ -186,7 +201,7 @@ async function take(deps: PollDeps, req: PollRequest, store: FileStore, entry: F
   if (claim.file.status === 'received') {
     const file: InboundFile = {
       tenantId: req.tenantId, vendorId: ep.vendorId, fileId: claim.file.fileId, name: claim.file.name,
-      remotePath: claim.file.remotePath ?? entry.path, path: spooled, size: content.size, sha256: content.sha256,
+      remotePath: claim.file.remotePath ?? entry.path, path: spooled, size: content.size, sha256: content.sha256, answersFileId,
     };
     await req.handOn(file);
     await deps.db.unitOfWork((r) => r.transfers.update(req.tenantId, file.fileId, { status: 'handed-on' }));

@@ -7,6 +7,7 @@ import * as cycles from './008-cycles.js';
 import * as platformSettings from './009-platform-settings.js';
 import * as schedules from './010-schedules.js';
 import * as rowErrorKeys from './011-row-error-keys.js';
+import * as responseIdentity from './012-response-identity.js';
 
 /** Migrations in order; names sort, and a name never changes once released. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '009-platform-settings': platformSettings,
   '010-schedules': schedules,
   '011-row-error-keys': rowErrorKeys,
+  '012-response-identity': responseIdentity,
 };

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, IngestCheckpointsTable } from '../schema.js';
 import { VendorflowError } from '../../../shared/errors.js';
 import { assertChunk } from './chunk.js';
+import { INBOUND_IDENTITY, sameInbound } from './transfers.js';
 
 /**
  * Ingest and apply of vendor response files: inbound file identity, pass-1 findings (row errors,
@@ -48,7 +49,6 @@ export interface IngestRepository {
   registerInboundFile(f: { tenantId: string; vendorId: string; name: string; sha256: string; size: number; answersFileId: string | null; cycleId: string | null }): Promise<{ file: InboundFile; created: boolean }>;
   getFile(fileId: string): Promise<InboundFile | undefined>;
   setFileStatus(fileId: string, status: string, error: string | null, rows?: number): Promise<void>;
-  setAnswersFile(fileId: string, answersFileId: string): Promise<void>;
   /** The outbound file of this tenant × vendor with this sequence number, or with this id. */
   findOutbound(tenantId: string, vendorId: string, by: { seq: number } | { fileId: string }): Promise<{ fileId: string; cycleId: string | null } | undefined>;
 
@@ -167,11 +167,9 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
       const inserted = await sql<{ file_id: string }>`
         insert into files (tenant_id, file_id, vendor_id, cycle_id, direction, kind, name, status, size, sha256, answers_file_id)
         values (${f.tenantId}, ${fileId}, ${f.vendorId}, ${f.cycleId}, 'in', 'response', ${f.name}, 'received', ${f.size}, ${f.sha256}, ${f.answersFileId})
-        on conflict (tenant_id, vendor_id, sha256) where direction = 'in' do nothing
+        on conflict (${INBOUND_IDENTITY}) where direction = 'in' do nothing
         returning file_id`.execute(db);
-      const row = await db.selectFrom('files').selectAll()
-        .where('tenant_id', '=', f.tenantId).where('vendor_id', '=', f.vendorId)
-        .where('sha256', '=', f.sha256).where('direction', '=', 'in').executeTakeFirstOrThrow();
+      const row = await sameInbound(db, f.tenantId, f.vendorId, f.sha256, f.answersFileId).selectAll().executeTakeFirstOrThrow();
       return { file: toFile(row), created: inserted.rows.length === 1 };
     },
     async getFile(fileId) {
@@ -181,10 +179,6 @@ export function createIngestRepository(db: Kysely<DB>): IngestRepository {
     async setFileStatus(fileId, status, error, rows) {
       await db.updateTable('files').set({ status, error, updated_at: new Date(), ...(rows !== undefined ? { rows } : {}) })
         .where('file_id', '=', fileId).execute();
-    },
-    async setAnswersFile(fileId, answersFileId) {
-      await db.updateTable('files').set({ answers_file_id: answersFileId }).where('file_id', '=', fileId)
-        .where('answers_file_id', 'is', null).execute();
     },
     async findOutbound(tenantId, vendorId, by) {
       let q = db.selectFrom('files').select(['file_id', 'cycle_id'])

@@ -1,4 +1,4 @@
-import type { Kysely, Updateable } from 'kysely';
+import { sql, type Kysely, type Updateable } from 'kysely';
 import type { DB, FilesTable } from '../schema.js';
 
 /** What delivery and pickup need of a `files` row. */
@@ -61,8 +61,9 @@ export interface TransfersRepository {
   recordEvent(tenantId: string, fileId: string, event: Omit<FileEvent, 'at'>): Promise<void>;
   events(tenantId: string, fileId: string): Promise<FileEvent[]>;
   /**
-   * Inserts an inbound file unless one with the same vendor and content SHA-256 exists (the
-   * files_inbound_identity index); returns the row that holds that identity and whether it is new.
+   * Inserts an inbound file unless one with the same identity exists — vendor, content SHA-256 and
+   * the outbound file it answers (the files_inbound_identity index); returns the row that holds that
+   * identity and whether it is new.
    */
   claimInbound(file: NewInboundFile): Promise<{ created: boolean; file: TransferFile }>;
   /**
@@ -77,6 +78,15 @@ export interface TransfersRepository {
   observe(tenantId: string, vendorId: string, entry: { name: string; size: number; mtimeMs: number }): Promise<'new' | 'changed' | 'stable'>;
   /** Drops observations of names not in `present` (files gone from the inbox) or, with no list, of one name. */
   forgetObservations(tenantId: string, vendorId: string, opts: { present: string[] } | { name: string }): Promise<void>;
+}
+
+/** The files_inbound_identity index's columns, as an ON CONFLICT target (with `where direction = 'in'`). */
+export const INBOUND_IDENTITY = sql`tenant_id, vendor_id, sha256, (coalesce(answers_file_id, ''))`;
+
+/** The inbound file holding an identity (vendor, content, the outbound file it answers or none). */
+export function sameInbound(db: Kysely<DB>, tenantId: string, vendorId: string, sha256: string, answersFileId: string | null) {
+  return db.selectFrom('files').where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId).where('direction', '=', 'in')
+    .where('sha256', '=', sha256).where(sql<boolean>`coalesce(answers_file_id, '') = ${answersFileId ?? ''}`);
 }
 
 type Row = DB['files'] extends infer T ? { [K in keyof T]: unknown } : never;
@@ -154,11 +164,10 @@ export function createTransfersRepository(db: Kysely<DB>): TransfersRepository {
       const inserted = await db.insertInto('files').values({
         tenant_id: f.tenantId, file_id: f.fileId, vendor_id: f.vendorId, direction: 'in', kind: f.kind, name: f.name,
         status: f.status, size: f.size, sha256: f.sha256, remote_path: f.remotePath, answers_file_id: f.answersFileId ?? null,
-      }).onConflict((oc) => oc.columns(['tenant_id', 'vendor_id', 'sha256']).where('direction', '=', 'in').doNothing())
+      }).onConflict((oc) => oc.expression(INBOUND_IDENTITY).where('direction', '=', 'in').doNothing())
         .returning('file_id').executeTakeFirst();
       if (inserted) return { created: true, file: (await get(f.tenantId, f.fileId))! };
-      const existing = await db.selectFrom('files').selectAll().where('tenant_id', '=', f.tenantId).where('vendor_id', '=', f.vendorId)
-        .where('direction', '=', 'in').where('sha256', '=', f.sha256).executeTakeFirstOrThrow();
+      const existing = await sameInbound(db, f.tenantId, f.vendorId, f.sha256, f.answersFileId ?? null).selectAll().executeTakeFirstOrThrow();
       return { created: false, file: toFile(existing as Row) };
     },
   };
