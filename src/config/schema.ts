@@ -86,9 +86,15 @@ export const ConfigSchema = z.object({
     maxAttempts: int(1, 100).default(5),
     /** How long a vendor has to answer when its spec names no SLA. */
     defaultResponseWindowMs: int(1000, 30 * 86_400_000).default(86_400_000),
+    /**
+     * Largest share of a run's employees that may be incomplete (not gathered) for its vendor files
+     * to be generated. Above it the cycles fail before anything is sent: a full file missing people
+     * reads as their coverage ending.
+     */
+    maxIncompleteShare: z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number().min(0).max(1)).default(0.01),
   }).strict().default({
     leaseMs: 30_000, reconcileIntervalMs: 5000, pickupIntervalMs: 60_000, maxAttempts: 5,
-    defaultResponseWindowMs: 86_400_000,
+    defaultResponseWindowMs: 86_400_000, maxIncompleteShare: 0.01,
   }),
   /** Vendor schedules (src/pipeline/schedule): one scheduler is active across all worker processes. */
   schedule: z.object({

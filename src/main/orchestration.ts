@@ -47,6 +47,21 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
     now: (await input.db.unitOfWork((r) => r.cycles.get(input.cycleId)))?.scheduledFor ?? new Date(),
   });
 
+  /**
+   * A file is sent only when the run gathered enough of the tenant: a full file missing employees (a
+   * service down, a breaker open) tells the vendor their coverage ended; a change file would miss them.
+   */
+  const refuseIncompleteGather = async (input: CycleStageInput) => {
+    const c = await input.db.unitOfWork((r) => r.gather.snapshotCounts(input.runId));
+    const total = c.complete + c.incomplete;
+    const limit = platform.config.cycles.maxIncompleteShare;
+    if (total === 0 || c.incomplete / total <= limit) return;
+    const reasons = Object.entries(c.reasons).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, n]) => `${n} ${reason}`).join(', ');
+    throw new NonRetryableError('GATHER_INCOMPLETE',
+      `${c.incomplete} of ${total} employees (${((100 * c.incomplete) / total).toFixed(1)}%) could not be gathered (${reasons}), above cycles.maxIncompleteShare ` +
+      `${limit}: no file generated for ${input.vendorId}. Fix the services, then start a new run`);
+  };
+
   /** The response file's stored name and spooled path (pickup put it there). */
   async function response(db: Database, fileId: string) {
     const file = await db.unitOfWork((r) => r.ingest.getFile(fileId));
@@ -97,6 +112,7 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
       };
     },
     async generateFile(input) {
+      await refuseIncompleteGather(input);
       const f = await generate(input);
       return {
         outboundFileId: f.fileId, name: f.name, path: f.path, bytes: f.size, records: f.records, lines: f.lines,

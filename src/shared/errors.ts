@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   TRANSFER_VERIFY_FAILED: { exitCode: 75, summary: 'A transferred file did not match its expected size or checksum.' },
   PGP_VERIFY_FAILED: { exitCode: 65, summary: 'A PGP-encrypted vendor file failed decryption or its integrity check.' },
   CIRCUIT_OPEN: { exitCode: 75, summary: 'Calls to an internal service are paused after repeated failures (circuit breaker open).' },
+  GATHER_INCOMPLETE: { exitCode: 69, summary: 'Too many employees could not be gathered for a vendor file to be sent.' },
   SERVICE_RESPONSE_INVALID: { exitCode: 65, summary: 'An internal service answered with data that failed validation.' },
 } as const satisfies Record<string, { exitCode: number; summary: string }>;
 

@@ -135,6 +135,22 @@ describe('a run end to end', () => {
     }, 200_000);
   });
 
+  it('sends nothing when too many employees could not be gathered (a service down): the cycle fails saying why', async () => {
+    const h = await startHarness({ employees: 200 });
+    const platform = await openPlatform(h.config);
+    try {
+      const payroll = h.env.services.services.payroll![0]!;
+      expect((await fetch(`${payroll}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) })).ok).toBe(true);
+      const out = await runAndWatch(platform, 't1', { work: true, vendors: ['acme-medical'], timeoutMs: 120_000, until: (p) => p.cycles.every((c) => c.status === 'failed' || c.status === 'done') });
+      expect(out.cycles[0]).toMatchObject({ status: 'failed', stage: 'generate' });
+      expect(out.cycles[0]!.error).toMatch(/200 of 200 employees \(100\.0%\) could not be gathered .*cycles\.maxIncompleteShare/);
+      expect(out.summary.vendors[0]!.file).toMatchObject({ name: null, records: 0 }); // no file generated, so none delivered
+    } finally {
+      await platform.close();
+      await h.close();
+    }
+  }, 180_000);
+
   it('marks the SLA missed when a response never comes, and the cycle waits on overdue', async () => {
     const h = await startHarness({ employees: 200, silent: ['acme-medical'], responseWindowMs: 1500 });
     const platform = await openPlatform(h.config);
