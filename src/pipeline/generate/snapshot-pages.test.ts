@@ -57,7 +57,7 @@ describe('snapshot pages shared by the files of a run', () => {
     expect(reads.length).toBeGreaterThan(6); // the stalled reader read its remaining pages itself
   });
 
-  it('gives a reader that comes after the first page was let go a feed of its own, and keeps runs apart', async () => {
+  it('lets a reader that comes after the first page was let go read what it missed and share the rest, and keeps runs apart', async () => {
     const { ids, reads, db } = runOf(50);
     const input = { db, pii: createPiiCipher(randomBytes(32)), tenantId: 't', runId: 'r', pageSize: 10, window: 1 };
     let late: Promise<string[]> | undefined;
@@ -66,6 +66,8 @@ describe('snapshot pages shared by the files of a run', () => {
     expect(await late).toEqual(ids);
     const other = await drain({ ...input, runId: 'other' });
     expect(other).toEqual(ids);
-    expect(reads).toHaveLength(6 + 6 + 6);
+    // The late reader read pages 0-2 on its own and shared the rest; the other run read its own six.
+    expect(reads.length).toBeGreaterThan(6 + 6);
+    expect(reads.length).toBeLessThan(6 + 6 + 6);
   });
 });

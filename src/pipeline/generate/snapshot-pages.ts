@@ -24,7 +24,9 @@ export interface SnapshotPagesInput {
  * first reader runs at most `window` pages ahead of the slowest (bounded memory: a few pages); a
  * reader that does not move for `stragglerMs` is let go and reads what it still needs on its own, so
  * a stalled file never holds the others. A reader that comes after the feed's first page was let go
- * starts a feed of its own. Pages are never mutated by their readers; feeds are per cipher (per
+ * joins it all the same: it reads the pages it missed on its own (the others wait for it within the
+ * window, or the straggler time) and shares the rest — the files of a run do not start at the same
+ * instant, and at 50,000 the one of three that missed page 0 read all 50 pages alone. Pages are never mutated by their readers; feeds are per cipher (per
  * platform), tenant and run: nothing crosses tenants or platforms.
  */
 export async function* snapshotPages(input: SnapshotPagesInput): AsyncGenerator<SnapshotPage> {
@@ -50,7 +52,7 @@ function joinFeed(input: SnapshotPagesInput): Feed {
   if (!byRun) feeds.set(input.pii, (byRun = new Map()));
   const key = JSON.stringify([input.tenantId, input.runId, input.pageSize]);
   const list = byRun.get(key) ?? [];
-  let feed = list.find((f) => f.startsAtFirstPage());
+  let feed = list[0];
   if (!feed) {
     const created: Feed = new Feed(input, () => {
       const rest = (byRun.get(key) ?? []).filter((f) => f !== created);
@@ -72,10 +74,6 @@ class Feed {
   private wake: (() => void)[] = [];
 
   constructor(private readonly input: SnapshotPagesInput, private readonly onEmpty: () => void) {}
-
-  startsAtFirstPage(): boolean {
-    return this.read === 0 || this.pages.has(0);
-  }
 
   attach(): Reader {
     const reader = { next: 0, attached: true, movedAt: Date.now() };

@@ -8,6 +8,7 @@ import * as platformSettings from './009-platform-settings.js';
 import * as schedules from './010-schedules.js';
 import * as rowErrorKeys from './011-row-error-keys.js';
 import * as responseIdentity from './012-response-identity.js';
+import * as snapshotsByBatch from './013-snapshots-by-batch.js';
 
 /** Migrations in order; names sort, and a name never changes once released. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '010-schedules': schedules,
   '011-row-error-keys': rowErrorKeys,
   '012-response-identity': responseIdentity,
+  '013-snapshots-by-batch': snapshotsByBatch,
 };

@@ -184,12 +184,17 @@ export function createOutboundFilesRepository(db: Kysely<DB>): OutboundFilesRepo
         select tenant_id, ${vendorId}, employee_id, plan_code, record_hash, file_id from file_members
         where file_id = ${fileId} and tenant_id = ${tenantId} and maintenance_code is distinct from '024'
         on conflict (tenant_id, vendor_id, employee_id, plan_code) do update set record_hash = excluded.record_hash, file_id = excluded.file_id`.execute(db);
-      await sql`delete from member_hashes h using file_members m
-        where m.file_id = ${fileId} and m.tenant_id = ${tenantId} and m.maintenance_code = '024'
-          and h.tenant_id = ${tenantId} and h.vendor_id = ${vendorId} and h.employee_id = m.employee_id and h.plan_code = m.plan_code`.execute(db);
       const ended = await sql<{ n: string }>`select count(*)::text as n from file_members
         where file_id = ${fileId} and tenant_id = ${tenantId} and maintenance_code = '024'`.execute(db);
-      return { advanced: Number(up.numAffectedRows ?? 0), removed: Number(ended.rows[0]?.n ?? 0) };
+      const removed = Number(ended.rows[0]?.n ?? 0);
+      // Most files end no one's coverage: the join would then probe file_members once per hash of the
+      // vendor (every member of a full file) to delete nothing (~165 ms at 50,000).
+      if (removed > 0) {
+        await sql`delete from member_hashes h using file_members m
+          where m.file_id = ${fileId} and m.tenant_id = ${tenantId} and m.maintenance_code = '024'
+            and h.tenant_id = ${tenantId} and h.vendor_id = ${vendorId} and h.employee_id = m.employee_id and h.plan_code = m.plan_code`.execute(db);
+      }
+      return { advanced: Number(up.numAffectedRows ?? 0), removed };
     },
     async deleteHashesNotFromChunk(tenantId, vendorId, fileId) {
       const r = await sql`delete from member_hashes where ctid in (select ctid from member_hashes
