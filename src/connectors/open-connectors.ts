@@ -28,7 +28,7 @@ export function openConnectors(opts: {
   const services: ConstructorParameters<typeof HttpClient>[0]['services'] = {};
   for (const [name, d] of Object.entries(opts.set.services)) {
     const replicas = opts.urls?.[name] ?? d.replicas;
-    if (!replicas.length) throw new VendorflowError('CONFIG_INVALID', `service ${name}: no replica URLs (descriptor replicas or bound URLs)`);
+    if (!replicas.length) throw new VendorflowError('CONFIG_INVALID', `config: pipeline.serviceUrls.${name}: no URL for internal service ${name} (bind its replicas there, or in its descriptor's replicas; a demo writes a complete config to <home>/demo/worker.yaml)`);
     const headers: Record<string, string> = {};
     if (d.auth) {
       const secret = resolveSecret(d.auth.secret, opts.env).trim();

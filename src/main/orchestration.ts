@@ -171,7 +171,7 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
 const STOP_AT_APPLY = Symbol('stop at apply');
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
 
-export function openOrchestrator(platform: Platform, stages?: PipelineStages): Orchestrator & { close(): Promise<void> } {
+export function openOrchestrator(platform: Platform, stages?: PipelineStages): Orchestrator & { preflight(vendorIds: readonly string[]): void; close(): Promise<void> } {
   const { cycles, queue } = platform.config;
   const env = openPipelineEnvironment(platform.config);
   const orchestrator = createOrchestrator({
@@ -180,7 +180,18 @@ export function openOrchestrator(platform: Platform, stages?: PipelineStages): O
     defaultResponseWindowMs: cycles.defaultResponseWindowMs,
     backoff: { attempts: queue.attempts, backoffMs: queue.backoffMs, maxBackoffMs: queue.maxBackoffMs, concurrency: queue.concurrency },
   });
-  return { ...orchestrator, close: () => env.close() };
+  return {
+    ...orchestrator,
+    /**
+     * Fails with the configuration error a run's first job would meet (no internal services bound, an
+     * unknown vendor), before anything is recorded: for a process that runs the jobs itself.
+     */
+    preflight(vendorIds: readonly string[]) {
+      env.connectors();
+      for (const v of vendorIds) env.endpoint(v);
+    },
+    close: () => env.close(),
+  };
 }
 
 /** Makes this process a worker: consumes jobs and runs the reconciler until `stop`. */

@@ -26,6 +26,17 @@ describe('vendorflow with bad configuration', () => {
     expect(r.stderr.split('\n')).toHaveLength(1);
   });
 
+  it('a run this process would execute, with no internal services bound → exit 2 naming the key, and no run recorded', () => {
+    const home = mkdtempSync(join(tmpdir(), 'vf-cli-'));
+    const at = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8', cwd: home, timeout: 60_000, env: { PATH: process.env.PATH!, VENDORFLOW_HOME: join(home, '.vendorflow') },
+    });
+    const r = at(['run', '--tenant', 'demo', '--vendor', 'acme-medical']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^vendorflow: config: pipeline\.serviceUrls\.\w+: no URL for internal service/);
+    expect(at(['cycle', 'list']).stdout).toBe('no cycles match\n');
+  });
+
   it('malformed URL → exit 2 naming the variable', () => {
     const r = run(['demo'], { DATABASE_URL: 'postgres//nope' });
     expect(r.code).toBe(2);

@@ -26,13 +26,22 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const platform = await ctx.openPlatform(ctx.loadConfig(g.config));
       try {
         const orchestrator = openOrchestrator(platform);
+        // Embedded: this process runs the jobs, so its configuration must bind them (workers check their own).
+        const embedded = platform.queue.kind === 'in-process';
+        if (embedded) {
+          try {
+            orchestrator.preflight(opts.vendor);
+          } catch (e) {
+            await orchestrator.close();
+            throw e;
+          }
+        }
         const { runId, cycleIds } = await orchestrator.startRun({
           tenantId: opts.tenant, vendorIds: opts.vendor, kind: opts.change ? 'change' : 'full',
           gatherMode: opts.gather as 'batched' | 'per-employee',
         });
         if (!g.json) ctx.err.write(`run ${runId} started: cycles ${cycleIds.join(', ')}\n`);
         // Embedded: nobody else will run the jobs. Distributed: workers do, unless asked to wait.
-        const embedded = platform.queue.kind === 'in-process';
         let working: { stop(): Promise<void> } | null = null;
         if (embedded) working = await startWorking(platform, orchestrator, (e) => ctx.err.write(`reconciler: ${(e as Error).message}\n`));
         try {
