@@ -86,7 +86,7 @@ export async function runDemo(o: {
         processes,
         next: [
           { command: `npx vendorflow cycle status ${anyCycle}`, purpose: `one cycle (${summary.vendors[0]?.vendorId ?? 'a vendor'}) stage by stage, and its gather batches` },
-          { command: 'npx vendorflow demo --employees 50000', purpose: 'the full-size demo' },
+          ...(summary.employees < 50_000 ? [{ command: 'npx vendorflow demo --employees 50000', purpose: 'the full-size demo' }] : []),
           { command: 'npx vendorflow demo --json', purpose: 'the same summary, machine-readable' },
           ...(platform.queue.kind === 'in-process'
             // A distributed deployment must be given the key that seals employee data (embedded mode keeps one under its home).

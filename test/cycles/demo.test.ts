@@ -58,6 +58,8 @@ describe('vendorflow demo', () => {
       expect(acmeDone).toEqual([expect.objectContaining({ vendorId: 'acme-medical', status: 'done', sla: 'met' })]);
       expect(await vf('cycle', 'list', '--status', 'cancelled')).toBe('no cycles match\n');
       expect((await vf('cycle', 'list')).split('\n')[0]).toMatch(/^\s*cycle\s+tenant\s+vendor\s+kind\s+status\s+stage\s+sla\s+created/);
+      // Steering a finished cycle is a wrong request (exit 2), not a temporary conflict worth retrying.
+      await expect(vf('cycle', 'cancel', r.vendors[0].cycleId)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('is already done') });
       await expect(vf('cycle', 'list', '--status', 'finished')).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('expected one of pending') });
 
       // A vendor's response ingested by hand reads its plan codes as the pipeline does (through the

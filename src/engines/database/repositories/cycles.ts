@@ -165,7 +165,7 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
     async resume(cycleId) {
       const r = await db.selectFrom('cycles').selectAll().where('cycle_id', '=', cycleId).forUpdate().executeTakeFirst();
       if (!r) throw new VendorflowError('NOT_FOUND', `no cycle ${cycleId}`);
-      if (r.status !== 'failed') throw new VendorflowError('CONFLICT', `cycle ${cycleId} is ${r.status}: only a failed cycle can be resumed`);
+      if (r.status !== 'failed') throw new VendorflowError('USAGE', `cycle ${cycleId} is ${r.status}: only a failed cycle can be resumed`);
       const busy = await db.selectFrom('cycles').select(['cycle_id', 'vendor_id', 'tenant_id', 'status', 'stage'])
         .where('tenant_id', '=', r.tenant_id).where('vendor_id', '=', r.vendor_id).where('status', 'in', IN_FLIGHT).executeTakeFirst();
       if (busy) throw refuse(busy);
@@ -183,7 +183,7 @@ export function createCyclesRepository(db: Kysely<DB>): CyclesRepository {
       if (r) return toCycle(r);
       const existing = await db.selectFrom('cycles').selectAll().where('cycle_id', '=', cycleId).executeTakeFirst();
       if (!existing) throw new VendorflowError('NOT_FOUND', `no cycle ${cycleId}`);
-      throw new VendorflowError('CONFLICT', `cycle ${cycleId} is already ${existing.status}`);
+      throw new VendorflowError('USAGE', `cycle ${cycleId} is already ${existing.status}: nothing to cancel`);
     },
     async scheduled(tenantId, vendorId, scheduledFor) {
       const r = await db.selectFrom('cycles').selectAll().where('tenant_id', '=', tenantId).where('vendor_id', '=', vendorId)
