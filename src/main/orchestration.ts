@@ -16,7 +16,7 @@ import { createOrchestrator, type Orchestrator } from '../pipeline/run-cycle.js'
 import type { CycleStageInput, PipelineStages } from '../pipeline/stage-ports.js';
 import type { Database } from '../engines/database/port.js';
 import { NonRetryableError, VendorflowError } from '../shared/errors.js';
-import { openPipelineEnvironment, type PipelineEnvironment } from './pipeline-environment.js';
+import { openPipelineEnvironment, reportsDirOf, type PipelineEnvironment } from './pipeline-environment.js';
 import type { Platform } from './platform.js';
 
 /**
@@ -37,7 +37,7 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
   };
   const outboundDir = join(env.spoolDir, 'outbound');
   const inboundPath = (fileId: string) => join(env.spoolDir, 'inbound', fileId);
-  const reportDir = join(env.spoolDir, 'reports');
+  const reportDir = reportsDirOf(platform.config);
 
   // A cycle's file is dated by the cycle's scheduled time, so generating it again (after a crash, or
   // on another machine) gives the same name and header dates, and a rerun of the same input the same file.

@@ -25,6 +25,16 @@ export interface PipelineEnvironment {
   close(): Promise<void>;
 }
 
+/** Where a process spools files (`pipeline.spoolDir`, or `<home>/spool`). */
+export function spoolDirOf(config: Config): string {
+  return resolve(config.pipeline.spoolDir ?? join(config.home, 'spool'));
+}
+
+/** Where discrepancy reports go, from cycles and from `vendorflow ingest` alike (swept by `gc` with the spool). */
+export function reportsDirOf(config: Config): string {
+  return join(spoolDirOf(config), 'reports');
+}
+
 export function openPipelineEnvironment(config: Config): PipelineEnvironment {
   const p = config.pipeline;
   const vendors = loadVendorRegistry(p.vendorSpecs ?? EXAMPLE_VENDOR_FILES);
@@ -44,7 +54,7 @@ export function openPipelineEnvironment(config: Config): PipelineEnvironment {
       connectors ??= openConnectors({ set: loadDescriptorSet(p.serviceDescriptors), urls: p.serviceUrls });
       return connectors;
     },
-    spoolDir: resolve(p.spoolDir ?? join(config.home, 'spool')),
+    spoolDir: spoolDirOf(config),
     urlChecker(vendorId) {
       let c = checkers.get(vendorId);
       if (!c) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
+import { reportsDirOf } from '../../main/pipeline-environment.js';
 import { DEFAULT_CHUNK_SIZE, ingestFile } from '../../pipeline/ingest/ingest-file.js';
 import { ingestSpecForTenant } from '../../pipeline/ingest/from-vendor-spec.js';
 import { checkUrl, configuredResolver, sharedResolver, urlPolicyFromSpec } from '../../security/ssrf/index.js';
@@ -42,7 +42,7 @@ export function registerIngest(program: Command, ctx: CliContext): void {
         const started = performance.now();
         const summary = await ingestFile({
           db: platform.db, tenantId: opts.tenant, vendorId: spec.id, path: file, spec: await ingestSpecForTenant(platform.db, opts.tenant, spec),
-          answersFileId: opts.answers ?? null, chunkSize, reportDir: join(platform.home, 'reports'),
+          answersFileId: opts.answers ?? null, chunkSize, reportDir: reportsDirOf(platform.config),
           checkUrl: (url) => checkUrl(url, policy, deps),
           onProgress: (s, rows) => {
             if (s !== stage) { progress.stop(); stage = s; progress.start(s === 'pass1' ? 'validate' : 'apply', 0); }
@@ -65,7 +65,7 @@ export function registerIngest(program: Command, ctx: CliContext): void {
           rows.push(['unknown employees', r.unknownEmployees]);
           if (summary.reason) rows.push(['quarantine reason', summary.reason]);
           if (r.reportPath) rows.push(['discrepancy report', r.reportPath]);
-          rows.push(['row errors', `row_errors where file_id = '${summary.fileId}'`]);
+          if (!r.reportPath) rows.push(['row errors', `row_errors where file_id = '${summary.fileId}'`]);
           printTable(ctx.out, rows);
         }
         if (summary.status === 'quarantined') process.exitCode = 65;
