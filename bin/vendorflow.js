@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=192 --heap-growing-percent=40 --max-semi-space-size=8
+#!/usr/bin/env -S node --initial-old-space-size=192 --heap-growing-percent=40 --max-semi-space-size=16
 // Runs the TypeScript sources: compiled into one cached module when they change (bin/compiled-entry.js),
 // or through tsx's loader where that cache cannot be written.
 //
