@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeCycle } from '../../src/cli/commands/cycle.js';
 import { openOrchestrator, startWorking } from '../../src/main/orchestration.js';
 import { benefitRecordsChecksum, watchRun } from '../../src/main/run-report.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
@@ -145,6 +146,10 @@ describe('a run end to end', () => {
       expect(out.cycles[0]).toMatchObject({ status: 'failed', stage: 'generate' });
       expect(out.cycles[0]!.error).toMatch(/200 of 200 employees \(100\.0%\) could not be gathered .*cycles\.maxIncompleteShare/);
       expect(out.summary.vendors[0]!.file).toMatchObject({ name: null, records: 0 }); // no file generated, so none delivered
+      // cycle status says how many employees were not gathered, and why.
+      const status = await describeCycle(platform.db, out.summary.vendors[0]!.cycleId);
+      expect(status.run.employees).toMatchObject({ complete: 0, incomplete: 200 });
+      expect(Object.keys(status.run.employees.reasons).join(' ')).toMatch(/payroll/i);
     } finally {
       await platform.close();
       await h.close();

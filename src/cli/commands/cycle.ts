@@ -24,10 +24,13 @@ export async function describeCycle(db: Database, cycleId: string) {
     if (!cycle) throw new VendorflowError('NOT_FOUND', `no cycle ${cycleId}`);
     const run = (await r.runs.get(cycle.runId))!;
     const batches = await r.runs.batches(run.runId, null, 1000);
+    const employees = await r.gather.snapshotCounts(run.runId);
     return {
       cycle: summariseCycle(cycle),
       run: { runId: run.runId, status: run.status, stage: run.stage, error: run.error,
-        batches: { total: run.batchesTotal, done: run.batchesDone, failed: run.batchesFailed } },
+        batches: { total: run.batchesTotal, done: run.batchesDone, failed: run.batchesFailed },
+        // Employees gathered, and why the others could not be (what a vendor file would lack).
+        employees },
       batches: batches.map((b) => ({ batchId: b.batchId, unit: `${b.location}/${b.department}#${b.part}`, employees: b.employees,
         status: b.status, attempts: b.attempts, owner: b.leaseOwner, error: b.error })),
     };
@@ -111,6 +114,8 @@ function printCycleStatus(out: NodeJS.WritableStream, s: Awaited<ReturnType<type
     ['status', c.stage === 'done' || TERMINAL.has(c.status) ? c.status : `${c.status} at ${c.stage}`],
     ['sla', `${c.sla ?? 'pending'}${c.deadline ? ` (deadline ${c.deadline})` : ''}`],
     ['run', `${s.run.runId} ${s.run.status}; gather ${b.done} of ${b.total} batches done${b.failed ? `, ${b.failed} failed` : ''}`],
+    ...(s.run.employees.incomplete ? [['incomplete', `${s.run.employees.incomplete} of ${s.run.employees.complete + s.run.employees.incomplete} employees not gathered: ${
+      Object.entries(s.run.employees.reasons).sort((x, y) => y[1] - x[1]).map(([reason, n]) => `${n} ${reason}`).join(', ')}`] as [string, string]] : []),
     ...(c.error ? [['error', c.error] as [string, string]] : []),
   ]);
   out.write('\n');
