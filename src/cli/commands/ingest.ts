@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { reportsDirOf } from '../../main/pipeline-environment.js';
 import { DEFAULT_CHUNK_SIZE, ingestFile } from '../../pipeline/ingest/ingest-file.js';
-import { ingestSpecForTenant } from '../../pipeline/ingest/from-vendor-spec.js';
+import { ingestSpecForTenant, ingestSpecFromVendor } from '../../pipeline/ingest/from-vendor-spec.js';
 import { checkUrl, configuredResolver, sharedResolver, urlPolicyFromSpec } from '../../security/ssrf/index.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { loadVendorSpecFile } from '../../vendors/load-spec.js';
@@ -32,7 +32,10 @@ export function registerIngest(program: Command, ctx: CliContext): void {
       const spec = vendorSpec(opts.vendor);
       const config = ctx.loadConfig(g.config);
       const { policy, declared } = urlPolicyFromSpec(spec, `vendor ${spec.id}`);
-      if (!declared) ctx.err.write(`vendorflow: vendor ${spec.id} declares no inbound.urls policy: every URL in the file is refused\n`);
+      // Only worth saying when the format has URL columns to refuse.
+      if (!declared && ingestSpecFromVendor(spec).columns.some((c) => c.type === 'url')) {
+        ctx.err.write(`vendorflow: vendor ${spec.id} declares no inbound.urls policy: every URL in the file is refused\n`);
+      }
       const deps = { resolver: sharedResolver(configuredResolver(config.ssrf), { timeoutMs: config.ssrf.dnsTimeoutMs }), dnsTimeoutMs: config.ssrf.dnsTimeoutMs };
       const platform = await ctx.openPlatform(config);
       try {
