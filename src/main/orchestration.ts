@@ -17,6 +17,7 @@ import type { CycleStageInput, PipelineStages } from '../pipeline/stage-ports.js
 import type { Database } from '../engines/database/port.js';
 import { NonRetryableError, VendorflowError } from '../shared/errors.js';
 import { openPipelineEnvironment, reportsDirOf, type PipelineEnvironment } from './pipeline-environment.js';
+import { incompleteReasons } from './run-report.js';
 import type { Platform } from './platform.js';
 
 /**
@@ -56,9 +57,8 @@ export function pipelineStages(platform: Platform, env: PipelineEnvironment): Pi
     const total = c.complete + c.incomplete;
     const limit = platform.config.cycles.maxIncompleteShare;
     if (total === 0 || c.incomplete / total <= limit) return;
-    const reasons = Object.entries(c.reasons).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, n]) => `${n} ${reason}`).join(', ');
     throw new NonRetryableError('GATHER_INCOMPLETE',
-      `${c.incomplete} of ${total} employees (${((100 * c.incomplete) / total).toFixed(1)}%) could not be gathered (${reasons}), above cycles.maxIncompleteShare ` +
+      `${c.incomplete} of ${total} employees (${((100 * c.incomplete) / total).toFixed(1)}%) could not be gathered (${incompleteReasons(c.reasons, 3)}), above cycles.maxIncompleteShare ` +
       `${limit}: no file generated for ${input.vendorId}. Fix the services, then start a new run`);
   };
 

@@ -73,6 +73,11 @@ export async function watchRun(db: Database, runId: string, opts: {
   }
 }
 
+/** Why a run's employees could not be gathered, most frequent first: "3590 CIRCUIT_OPEN, 12 ...". */
+export function incompleteReasons(reasons: Record<string, number>, top = Infinity): string {
+  return Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, top).map(([reason, n]) => `${n} ${reason}`).join(', ');
+}
+
 /** Resident memory of a live process in MB, from /proc (0 when it is gone or /proc is absent). */
 export function processRssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {

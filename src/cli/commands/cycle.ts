@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Database } from '../../engines/database/port.js';
 import type { CycleRow, CycleStage, CycleStatus } from '../../engines/database/repositories/cycles.js';
 import { openOrchestrator } from '../../main/orchestration.js';
-import { readRunState } from '../../main/run-report.js';
+import { incompleteReasons, readRunState } from '../../main/run-report.js';
 import { VendorflowError } from '../../shared/errors.js';
 import { identifier, wholeNumber } from '../args.js';
 import { formatBytes, globalOptions, printColumns, printJson, printTable } from '../output.js';
@@ -114,8 +114,7 @@ function printCycleStatus(out: NodeJS.WritableStream, s: Awaited<ReturnType<type
     ['status', c.stage === 'done' || TERMINAL.has(c.status) ? c.status : `${c.status} at ${c.stage}`],
     ['sla', `${c.sla ?? 'pending'}${c.deadline ? ` (deadline ${c.deadline})` : ''}`],
     ['run', `${s.run.runId} ${s.run.status}; gather ${b.done} of ${b.total} batches done${b.failed ? `, ${b.failed} failed` : ''}`],
-    ...(s.run.employees.incomplete ? [['incomplete', `${s.run.employees.incomplete} of ${s.run.employees.complete + s.run.employees.incomplete} employees not gathered: ${
-      Object.entries(s.run.employees.reasons).sort((x, y) => y[1] - x[1]).map(([reason, n]) => `${n} ${reason}`).join(', ')}`] as [string, string]] : []),
+    ...(s.run.employees.incomplete ? [['incomplete', `${s.run.employees.incomplete} of ${s.run.employees.complete + s.run.employees.incomplete} employees not gathered: ${incompleteReasons(s.run.employees.reasons)}`] as [string, string]] : []),
     ...(c.error ? [['error', c.error] as [string, string]] : []),
   ]);
   out.write('\n');

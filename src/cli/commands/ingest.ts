@@ -67,8 +67,7 @@ export function registerIngest(program: Command, ctx: CliContext): void {
           if (r.sent !== null) rows.push(['sent', r.sent], ['matched', r.matched!], ['absent', r.absent!], ['sent = matched + absent', r.sentIdentityHolds ? 'holds' : 'DOES NOT HOLD']);
           rows.push(['unknown employees', r.unknownEmployees]);
           if (summary.reason) rows.push(['quarantine reason', summary.reason]);
-          if (r.reportPath) rows.push(['discrepancy report', r.reportPath]);
-          if (!r.reportPath) rows.push(['row errors', `row_errors where file_id = '${summary.fileId}'`]);
+          rows.push(r.reportPath ? ['discrepancy report', r.reportPath] : ['row errors', `row_errors where file_id = '${summary.fileId}'`]);
           printTable(ctx.out, rows);
         }
         if (summary.status === 'quarantined') process.exitCode = 65;

@@ -26,8 +26,9 @@ export interface SnapshotPagesInput {
  * a stalled file never holds the others. A reader that comes after the feed's first page was let go
  * joins it all the same: it reads the pages it missed on its own (the others wait for it within the
  * window, or the straggler time) and shares the rest — the files of a run do not start at the same
- * instant, and at 50,000 the one of three that missed page 0 read all 50 pages alone. Pages are never mutated by their readers; feeds are per cipher (per
- * platform), tenant and run: nothing crosses tenants or platforms.
+ * instant, and at 50,000 the one of three that missed page 0 read all 50 pages alone. Pages are never
+ * mutated by their readers; feeds are per cipher (per platform), tenant and run: nothing crosses
+ * tenants or platforms.
  */
 export async function* snapshotPages(input: SnapshotPagesInput): AsyncGenerator<SnapshotPage> {
   const feed = joinFeed(input);

@@ -60,19 +60,19 @@ export async function ingestFile(input: IngestFileInput): Promise<IngestSummary>
   }
   const name = input.name ?? basename(input.path);
   const { db, tenantId, vendorId } = input;
-  const answers = input.answersFileId !== undefined && input.answersFileId !== null
+  // Part of the file's identity: the row registered below holds this same value.
+  const answersFileId = input.answersFileId !== undefined && input.answersFileId !== null
     ? input.answersFileId
     : await correlate(db, { tenantId, vendorId, name, path: input.path, compiled });
   const sha256 = await fileSha256(input.path);
   const { file } = await db.unitOfWork(async (r) => {
     const reg = await r.ingest.registerInboundFile({
-      tenantId, vendorId, name, sha256, size: statSync(input.path).size, answersFileId: answers, cycleId: input.cycleId ?? null,
+      tenantId, vendorId, name, sha256, size: statSync(input.path).size, answersFileId, cycleId: input.cycleId ?? null,
     });
     await r.ingest.openCheckpoint(tenantId, reg.file.fileId);
     return reg;
   });
   const fileId = file.fileId;
-  const answersFileId = file.answersFileId ?? answers;
   const ctx: PassContext = {
     db, tenantId, vendorId, fileId, path: input.path, compiled, answersFileId, chunkSize,
     ...(input.checkUrl ? { checkUrl: input.checkUrl } : {}), ...(input.onProgress ? { onProgress: input.onProgress } : {}),
